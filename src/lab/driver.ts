@@ -1,0 +1,88 @@
+import type { Assay, RawReadout, WellLocation } from '../domain/types';
+import type { CellLineBiology } from '../config/lab-profile';
+
+/**
+ * The hardware boundary. Activities call a LabDriver; the virtual lab implements it today, real
+ * instruments (liquid handler, incubator, reader, imager) later. Every operation carries an
+ * `operationKey` derived from the workflow and activity ids: a driver must treat a repeated key
+ * as the same physical operation (return the first outcome, never act twice).
+ */
+export interface LabDriver {
+  seed(request: SeedRequest): Promise<SeedReceipt>;
+  dose(request: DoseRequest): Promise<DoseReceipt>;
+  read(request: ReadRequest): Promise<RawReadout>;
+  close(): Promise<void>;
+}
+
+/** Ground truth the virtual lab simulates from; real drivers ignore it. */
+export interface PairResponseTruth {
+  ic50Micromolar: number;
+  hillSlope: number;
+  top: number;
+  bottom: number;
+}
+
+export interface FaultProfile {
+  /** Probability per experiment that the culture is found contaminated at read (permanent). */
+  contaminationRate: number;
+  /** Probability per operation attempt of a transient instrument error (retried). */
+  transientErrorRate: number;
+}
+
+export interface SeedRequest {
+  operationKey: string;
+  location: WellLocation;
+  cellLine: string;
+  cellsPerWell: number;
+  volumeMicrolitres: number;
+  /** Attempt number of the calling activity (1-based); fault injection draws per attempt. */
+  attempt: number;
+  simulation: { labSeed: number; biology: CellLineBiology; faults: FaultProfile };
+}
+
+export interface DoseRequest {
+  operationKey: string;
+  location: WellLocation;
+  /** Empty string with dose 0 for a vehicle (DMSO) control. */
+  compound: string;
+  doseMicromolar: number;
+  volumeMicrolitres: number;
+  /** Lab hours the cells attached before dosing (the workflow timer that ran). */
+  attachmentHours: number;
+  attempt: number;
+  simulation: { response?: PairResponseTruth };
+}
+
+export interface ReadRequest {
+  operationKey: string;
+  location: WellLocation;
+  assay: Assay;
+  /** Lab hours between dosing and reading. */
+  treatmentHours: number;
+  attempt: number;
+}
+
+export interface SeedReceipt {
+  cellsSeeded: number;
+  volumeMicrolitres: number;
+}
+
+export interface DoseReceipt {
+  doseMicromolar: number;
+  volumeMicrolitres: number;
+}
+
+/**
+ * A fault the hardware reported. `permanent` faults (contamination, a dropped plate, a physically
+ * impossible request) end the experiment; transient ones are retried by the activity's policy.
+ */
+export class LabFault extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+    this.name = 'LabFault';
+  }
+}

@@ -1,0 +1,43 @@
+import type { Objective } from '../config/campaign-config';
+import type { Assay, Observation, PairEstimate, Proposal } from '../domain/types';
+
+/**
+ * The learner boundary. The campaign workflow hands a proposer everything it has learnt so far
+ * and gets back the next batch. Proposers are pure and deterministic for the same input (seed
+ * included), which is what lets them run in an activity whose result Temporal records once.
+ */
+export interface Proposer {
+  propose(input: ProposeInput): ProposeOutput;
+}
+
+export interface ProposerSettings {
+  cellLines: string[];
+  compounds: string[];
+  doseRange: { minMicromolar: number; maxMicromolar: number };
+  assay: Assay;
+  objective: Objective;
+  seed: number;
+  /** Vehicle-control wells per cell line in every batch (added on top of the treatment wells). */
+  controlsPerLine: number;
+}
+
+export interface ProposeInput {
+  settings: ProposerSettings;
+  /** Successful, normalised treatment observations so far (failed experiments are excluded). */
+  observations: Observation[];
+  /** Every treatment dose already run or running per pair, to avoid duplicates. */
+  triedDoses: { cellLine: string; compound: string; doseMicromolar: number }[];
+  iteration: number;
+  /** Maximum number of treatment wells in this batch. */
+  maxTreatments: number;
+  /** Prefix for proposal ids, unique per batch (e.g. "i3"). */
+  idPrefix: string;
+}
+
+export interface ProposeOutput {
+  /** Treatment proposals first in order of value, then vehicle controls for the lines used. */
+  proposals: Proposal[];
+  estimates: PairEstimate[];
+  /** Set when the learner judges the question answered; the campaign then ends with this reason. */
+  finished?: { reason: 'goal reached'; detail: string };
+}
