@@ -80,6 +80,15 @@ export const campaignConfigSchema = z
       .default({ attachmentHours: 4 }),
   })
   .superRefine((c, ctx) => {
+    const wellsPerBatch = c.batchSize + c.controlsPerLine * Math.min(c.cellLines.length, c.batchSize);
+    if (wellsPerBatch > MAX_BATCH_SIZE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['batchSize'],
+        input: c.batchSize,
+        message: `a batch is one ${MAX_BATCH_SIZE}-well plate: batchSize plus ${c.controlsPerLine} vehicle control(s) per cell line must fit (${wellsPerBatch} wells needed); allowed: at most ${MAX_BATCH_SIZE - c.controlsPerLine * Math.min(c.cellLines.length, c.batchSize)}`,
+      });
+    }
     for (const [field, list] of [
       ['cellLines', c.cellLines],
       ['compounds', c.compounds],

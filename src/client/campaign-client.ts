@@ -1,0 +1,189 @@
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { CampaignConfig } from '../config/campaign-config';
+import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import { temporalSettings } from '../temporal/connection';
+import { pauseSignal, resultsQuery, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../temporal/messages';
+import type { SetBudgetResult } from '../temporal/messages';
+import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
+import { LAB_TASK_QUEUE, ORCHESTRATION_TASK_QUEUE } from '../temporal/task-queues';
+import type { campaignWorkflow } from '../workflows/campaign';
+
+/**
+ * Everything a person does to campaigns, as plain async functions over a Temporal client; the
+ * CLI, the demo and the tests all go through here. Errors a user can act on are CliError with a
+ * message that says what to do.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface CampaignClientOptions {
+  client: Client;
+  orchestrationTaskQueue?: string;
+  labTaskQueue?: string;
+}
+
+export async function connectClient(): Promise<Client> {
+  const settings = temporalSettings();
+  try {
+    const connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: 5_000 });
+    return new Client({ connection, namespace: settings.namespace });
+  } catch (err) {
+    throw new CliError(
+      `cannot reach Temporal at ${settings.address} (${(err as Error).message}). Start the dev server with "npm run server" or set TEMPORAL_ADDRESS.`,
+    );
+  }
+}
+
+export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+export function campaignIdFor(config: CampaignConfig, explicitId?: string): string {
+  if (explicitId === undefined) return `campaign-${config.name}`;
+  if (!CAMPAIGN_ID_PATTERN.test(explicitId)) {
+    throw new CliError(
+      `--id: "${explicitId}" is not a valid campaign id; allowed: 1-200 characters of letters, digits, ".", "_" and "-", starting with a letter or digit`,
+      2,
+    );
+  }
+  return explicitId;
+}
+
+export async function startCampaign(
+  opts: CampaignClientOptions,
+  config: CampaignConfig,
+  campaignId: string,
+): Promise<WorkflowHandle<typeof campaignWorkflow>> {
+  try {
+    return await opts.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+      workflowId: campaignId,
+      taskQueue: opts.orchestrationTaskQueue ?? ORCHESTRATION_TASK_QUEUE,
+      args: [{ config, labTaskQueue: opts.labTaskQueue ?? LAB_TASK_QUEUE }],
+      staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
+      typedSearchAttributes: [
+        { key: CAMPAIGN_ID, value: campaignId },
+        { key: CAMPAIGN_STATUS, value: 'running' },
+        { key: CELL_LINE, value: config.cellLines },
+        { key: COMPOUND, value: config.compounds },
+        { key: ASSAY, value: config.assay },
+      ],
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new CliError(`a campaign with id "${campaignId}" is already running; stop it first or choose another --id`);
+    }
+    throw err;
+  }
+}
+
+/** Accepts "campaign-demo" or the bare name "demo". */
+export async function findCampaign(opts: CampaignClientOptions, id: string): Promise<WorkflowHandle<typeof campaignWorkflow>> {
+  if (!CAMPAIGN_ID_PATTERN.test(id)) throw new CliError(`"${id}" is not a valid campaign id`, 2);
+  const candidates = id.startsWith('campaign-') ? [id] : [id, `campaign-${id}`];
+  for (const candidate of candidates) {
+    const handle = opts.client.workflow.getHandle<typeof campaignWorkflow>(candidate);
+    try {
+      const description = await handle.describe();
+      if (description.type !== 'campaignWorkflow') continue;
+      return handle;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) continue;
+      throw err;
+    }
+  }
+  throw new CliError(`no campaign with id "${id}"; "cellos list" shows the campaigns`);
+}
+
+async function isRunning(handle: WorkflowHandle): Promise<boolean> {
+  return (await handle.describe()).status.name === 'RUNNING';
+}
+
+async function requireRunning(handle: WorkflowHandle, action: string): Promise<void> {
+  const description = await handle.describe();
+  if (description.status.name !== 'RUNNING') {
+    throw new CliError(`cannot ${action} campaign "${handle.workflowId}": it has already ended (${description.status.name.toLowerCase()})`);
+  }
+}
+
+export async function campaignResults(opts: CampaignClientOptions, id: string): Promise<CampaignResults> {
+  const handle = await findCampaign(opts, id);
+  if (await isRunning(handle)) return handle.query(resultsQuery);
+  const description = await handle.describe();
+  if (description.status.name === 'COMPLETED') return handle.result();
+  throw new CliError(`campaign "${handle.workflowId}" ended as ${description.status.name.toLowerCase()}; it has no results`);
+}
+
+export async function campaignStatus(opts: CampaignClientOptions, id: string): Promise<CampaignStatus> {
+  const handle = await findCampaign(opts, id);
+  if (await isRunning(handle)) return handle.query(statusQuery);
+  return (await campaignResults(opts, id)).status;
+}
+
+export async function pauseCampaign(opts: CampaignClientOptions, id: string, reason?: string): Promise<CampaignStatus> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'pause');
+  await handle.signal(pauseSignal, reason ? { reason } : {});
+  return handle.query(statusQuery);
+}
+
+export async function resumeCampaign(opts: CampaignClientOptions, id: string): Promise<CampaignStatus> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'resume');
+  await handle.signal(resumeSignal);
+  return handle.query(statusQuery);
+}
+
+export async function stopCampaign(opts: CampaignClientOptions, id: string, reason?: string): Promise<CampaignStatus> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'stop');
+  await handle.signal(stopSignal, reason ? { reason } : {});
+  return handle.query(statusQuery);
+}
+
+export async function setCampaignBudget(opts: CampaignClientOptions, id: string, budgetUsd: number): Promise<SetBudgetResult> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'change the budget of');
+  try {
+    return await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      throw new CliError(`budget refused: ${err.cause?.message ?? err.message}`);
+    }
+    throw err;
+  }
+}
+
+export interface CampaignListing {
+  campaignId: string;
+  state: string;
+  temporalStatus: string;
+  startTime: Date;
+  closeTime?: Date;
+}
+
+export async function listCampaigns(opts: CampaignClientOptions, limit = 50): Promise<CampaignListing[]> {
+  const out: CampaignListing[] = [];
+  for await (const wf of opts.client.workflow.list({ query: `WorkflowType = 'campaignWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`, pageSize: limit })) {
+    out.push({
+      campaignId: wf.workflowId,
+      state: wf.typedSearchAttributes.get(CAMPAIGN_STATUS) ?? wf.status.name.toLowerCase(),
+      temporalStatus: wf.status.name,
+      startTime: wf.startTime,
+      closeTime: wf.closeTime,
+    });
+    if (out.length >= limit) break;
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import type { ExperimentOutcome, PairEstimate } from '../domain/types';
+import type { CampaignListing } from './campaign-client';
+
+/** Plain-text rendering for the terminal. Pure, so the CLI's output is unit-testable. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const usd = (v: number) => `$${v.toFixed(2)}`;
+const num = (v: number | undefined, digits = 3) => (v === undefined ? '-' : Number(v.toPrecision(digits)).toString());
+
+export function formatStatus(s: CampaignStatus): string {
+  const lines = [
+    `campaign   ${s.campaignId}`,
+    `state      ${s.state}${s.detail ? ` (${s.detail})` : ''}${s.stopRequested && s.state !== 'stopped' ? ' — stop requested' : ''}`,
+    `iteration  ${s.iteration} of ${s.maxIterations}`,
+    `experiments ${s.experiments.done} done, ${s.experiments.running} running, ${s.experiments.failed} failed, ${s.experiments.controls} vehicle controls`,
+    `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
+  ];
+  if (s.estimates.length > 0) lines.push('', formatEstimates(s.estimates));
+  return lines.join('\n');
+}
+
+export function formatEstimates(estimates: PairEstimate[]): string {
+  return table(
+    ['cell line', 'compound', 'wells', 'state', 'IC50 µM', '95% interval µM', 'note'],
+    estimates.map((e) => [
+      e.cellLine,
+      e.compound,
+      e.wells,
+      e.state,
+      num(e.ic50Micromolar),
+      e.ic50LowMicromolar !== undefined && e.ic50HighMicromolar !== undefined
+        ? `${num(e.ic50LowMicromolar)}–${num(e.ic50HighMicromolar)}`
+        : '-',
+      e.note ?? '',
+    ]),
+  );
+}
+
+export function formatResults(r: CampaignResults): string {
+  const treatments = r.outcomes.filter((o) => !o.proposal.isControl);
+  const sorted = [...treatments].sort(
+    (a, b) =>
+      a.proposal.cellLine.localeCompare(b.proposal.cellLine) ||
+      a.proposal.compound.localeCompare(b.proposal.compound) ||
+      a.proposal.doseMicromolar - b.proposal.doseMicromolar,
+  );
+  const rows = sorted.map((o) => [
+    o.proposal.cellLine,
+    o.proposal.compound,
+    num(o.proposal.doseMicromolar, 4),
+    o.status === 'succeeded' ? num(o.normalisedResponse) : `failed: ${o.failure?.type ?? '?'}`,
+    o.readout ? Math.round(o.readout.signal) : '-',
+    o.location.well,
+    o.iteration,
+    usd(o.costUsd),
+  ]);
+  const header = `${r.status.campaignId}: ${r.status.state}${r.status.detail ? ` (${r.status.detail})` : ''}; ${treatments.length} experiments, ${r.outcomes.length - treatments.length} vehicle controls, ${usd(r.status.spentUsd)} spent`;
+  const response = r.outcomes[0]?.proposal.assay === 'imaging' ? 'cells vs vehicle' : 'viability vs vehicle';
+  return [header, '', table(['cell line', 'compound', 'dose µM', response, 'raw signal', 'well', 'iter', 'cost'], rows)].join('\n');
+}
+
+const CSV_COLUMNS = [
+  'proposalId', 'experimentWorkflowId', 'iteration', 'cellLine', 'compound', 'doseMicromolar', 'assay', 'isControl',
+  'plateId', 'well', 'status', 'rawSignal', 'normalisedResponse', 'cellCount', 'phenotypeScore', 'failureType', 'costUsd',
+] as const;
+
+export function resultsCsv(r: CampaignResults): string {
+  const row = (o: ExperimentOutcome): (string | number | boolean | undefined)[] => [
+    o.proposal.proposalId, o.experimentWorkflowId, o.iteration, o.proposal.cellLine, o.proposal.compound,
+    o.proposal.doseMicromolar, o.proposal.assay, o.proposal.isControl, o.location.plateId, o.location.well, o.status,
+    o.readout?.signal, o.normalisedResponse, o.readout?.cellCount, o.readout?.phenotypeScore, o.failure?.type, o.costUsd,
+  ];
+  const escape = (v: string | number | boolean | undefined) => {
+    const s = v === undefined ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [CSV_COLUMNS.join(','), ...r.outcomes.map((o) => row(o).map(escape).join(','))].join('\n');
+}
+
+export function formatList(list: CampaignListing[]): string {
+  if (list.length === 0) return 'no campaigns yet; start one with: cellos start <config.yaml>';
+  return table(
+    ['campaign', 'state', 'started', 'ended'],
+    list.map((c) => [c.campaignId, c.state, c.startTime.toISOString(), c.closeTime?.toISOString() ?? '']),
+  );
+}

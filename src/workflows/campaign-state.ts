@@ -1,0 +1,176 @@
+import type { CampaignConfig } from '../config/campaign-config';
+import type { CampaignState as CampaignLifecycle, CampaignStatus } from '../domain/campaign-status';
+import { experimentCostUsd } from '../domain/costs';
+import { normalisePlates } from '../domain/normalise';
+import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
+
+/**
+ * Everything a campaign knows, as plain JSON so it crosses continue-as-new unchanged, plus the
+ * decisions that grow with it (budget fitting, what the learner sees, the status a person reads).
+ * No Temporal imports: unit-testable on its own, and the workflow file stays a thin loop.
+ */
+export interface CampaignSnapshot {
+  /** Batches completed so far. */
+  iteration: number;
+  outcomes: ExperimentOutcome[];
+  budgetUsd: number;
+  paused: boolean;
+  pauseReason: string;
+  stopRequested: boolean;
+  stopReason: string;
+  estimates: PairEstimate[];
+  /** Continue-as-new hand-overs so far. */
+  runs: number;
+  /** Prefix of plate ids, unique per campaign execution so a re-run never reuses a plate. */
+  platePrefix: string;
+}
+
+export interface RunningExperiment {
+  proposal: Proposal;
+  location: WellLocation;
+  workflowId: string;
+  committedUsd: number;
+}
+
+export class CampaignStateModel {
+  readonly running = new Map<string, RunningExperiment>();
+  lifecycle: CampaignLifecycle = 'running';
+  detail = '';
+
+  constructor(
+    readonly campaignId: string,
+    readonly config: CampaignConfig,
+    readonly snapshot: CampaignSnapshot,
+  ) {}
+
+  static fresh(campaignId: string, config: CampaignConfig, platePrefix: string): CampaignStateModel {
+    return new CampaignStateModel(campaignId, config, {
+      iteration: 0,
+      outcomes: [],
+      budgetUsd: config.budgetUsd,
+      paused: false,
+      pauseReason: '',
+      stopRequested: false,
+      stopReason: '',
+      estimates: [],
+      runs: 0,
+      platePrefix,
+    });
+  }
+
+  get spentUsd(): number {
+    return this.snapshot.outcomes.reduce((s, o) => s + o.costUsd, 0);
+  }
+
+  get committedUsd(): number {
+    return this.spentUsd + [...this.running.values()].reduce((s, r) => s + r.committedUsd, 0);
+  }
+
+  costOf(p: Proposal): number {
+    const compound = p.isControl ? undefined : this.config.labProfile.compounds[p.compound];
+    return experimentCostUsd(p.assay, p.doseMicromolar, compound);
+  }
+
+  /**
+   * The largest prefix of the proposed treatments (they come best-first) that fits the money left,
+   * with the vehicle controls its lines need. Undefined when not even one treatment fits: the
+   * campaign never commits spending beyond its budget.
+   */
+  fitToBudget(proposals: Proposal[]): Proposal[] | undefined {
+    const treatments = proposals.filter((p) => !p.isControl);
+    const controls = proposals.filter((p) => p.isControl);
+    const available = this.snapshot.budgetUsd - this.committedUsd;
+    for (let k = treatments.length; k >= 1; k--) {
+      const chosen = treatments.slice(0, k);
+      const lines = new Set(chosen.map((t) => t.cellLine));
+      const batch = [...chosen, ...controls.filter((c) => lines.has(c.cellLine))];
+      const cost = batch.reduce((s, p) => s + this.costOf(p), 0);
+      if (cost <= available + 1e-9) return batch;
+    }
+    return undefined;
+  }
+
+  observations(): Observation[] {
+    return this.snapshot.outcomes.flatMap((o) =>
+      o.status === 'succeeded' && !o.proposal.isControl && o.normalisedResponse !== undefined
+        ? [
+            {
+              cellLine: o.proposal.cellLine,
+              compound: o.proposal.compound,
+              doseMicromolar: o.proposal.doseMicromolar,
+              response: o.normalisedResponse,
+              plateId: o.location.plateId,
+              iteration: o.iteration,
+            },
+          ]
+        : [],
+    );
+  }
+
+  triedDoses(): { cellLine: string; compound: string; doseMicromolar: number }[] {
+    const all = [...this.snapshot.outcomes.map((o) => o.proposal), ...[...this.running.values()].map((r) => r.proposal)];
+    return all
+      .filter((p) => !p.isControl)
+      .map((p) => ({ cellLine: p.cellLine, compound: p.compound, doseMicromolar: p.doseMicromolar }));
+  }
+
+  /** Records an ended experiment. A proposal is recorded once, whatever order results arrive in. */
+  recordOutcome(outcome: ExperimentOutcome): void {
+    this.running.delete(outcome.proposal.proposalId);
+    if (this.snapshot.outcomes.some((o) => o.proposal.proposalId === outcome.proposal.proposalId)) return;
+    this.snapshot.outcomes.push(outcome);
+  }
+
+  /** Normalise a finished batch to its plate's vehicle controls. */
+  normaliseIteration(iteration: number): void {
+    const batch = this.snapshot.outcomes.filter((o) => o.iteration === iteration);
+    const normalised = new Map(normalisePlates(batch).map((o) => [o.proposal.proposalId, o]));
+    this.snapshot.outcomes = this.snapshot.outcomes.map((o) => normalised.get(o.proposal.proposalId) ?? o);
+  }
+
+  status(): CampaignStatus {
+    const outcomes = this.snapshot.outcomes;
+    const treatments = outcomes.filter((o) => !o.proposal.isControl);
+    return {
+      campaignId: this.campaignId,
+      name: this.config.name,
+      state: this.lifecycle,
+      detail: this.detail,
+      iteration: this.snapshot.iteration,
+      maxIterations: this.config.maxIterations,
+      experiments: {
+        done: treatments.filter((o) => o.status === 'succeeded').length,
+        running: this.running.size,
+        failed: outcomes.filter((o) => o.status === 'failed').length,
+        controls: outcomes.filter((o) => o.proposal.isControl && o.status === 'succeeded').length,
+      },
+      spentUsd: round2(this.spentUsd),
+      committedUsd: round2(this.committedUsd),
+      budgetUsd: this.snapshot.budgetUsd,
+      paused: this.snapshot.paused,
+      stopRequested: this.snapshot.stopRequested,
+      estimates: this.snapshot.estimates,
+      runs: this.snapshot.runs,
+    };
+  }
+
+  /** Why a new budget is refused, or undefined if it is acceptable. */
+  budgetProblem(budgetUsd: unknown): string | undefined {
+    if (typeof budgetUsd !== 'number' || !Number.isFinite(budgetUsd))
+      return `budgetUsd must be a finite number of USD (got ${String(budgetUsd)})`;
+    if (budgetUsd < 0) return `budgetUsd must not be negative (got ${budgetUsd})`;
+    if (budgetUsd > 1_000_000) return `budgetUsd must be at most 1000000 (got ${budgetUsd})`;
+    if (budgetUsd < this.committedUsd - 1e-9)
+      return `budgetUsd ${budgetUsd} is below what is already spent or committed to running experiments ($${this.committedUsd.toFixed(2)}); allowed: at least ${this.committedUsd.toFixed(2)}`;
+    if (isTerminal(this.lifecycle)) return `the campaign has already ended (${this.lifecycle})`;
+    return undefined;
+  }
+}
+
+export function isTerminal(state: CampaignLifecycle): boolean {
+  return state !== 'running' && state !== 'paused';
+}
+
+function round2(usd: number): number {
+  return Math.round(usd * 100) / 100;
+}

@@ -1,0 +1,218 @@
+import {
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  executeChild,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { LearnerActivities } from '../activities/learner-activities';
+import type { CampaignConfig } from '../config/campaign-config';
+import type { CampaignResults, CampaignState } from '../domain/campaign-status';
+import type { ExperimentOutcome, Proposal } from '../domain/types';
+import { wellForIndex } from '../lab/plate';
+import { pauseSignal, resultsQuery, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../temporal/messages';
+import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
+import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
+import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput } from './experiment';
+
+/**
+ * A campaign: propose → execute → learn until the question is answered, the budget is spent,
+ * the iterations run out or a person stops it.
+ *
+ * Each proposal runs as a child experiment workflow (a batch in parallel) so every well has its
+ * own history, its own page in the Web UI and its own failure. Learning is an activity (see
+ * learner-activities.ts). The campaign continues-as-new between batches when Temporal suggests
+ * it, carrying its state as plain JSON, so a 1,000-experiment campaign stays far from history limits.
+ */
+export interface CampaignInput {
+  config: CampaignConfig;
+  labTaskQueue: string;
+  /** Present only when continuing as new. */
+  snapshot?: CampaignSnapshot;
+}
+
+export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResults> {
+  const info = workflowInfo();
+  const campaignId = info.workflowId;
+  const { config } = input;
+  const state = input.snapshot
+    ? new CampaignStateModel(campaignId, config, input.snapshot)
+    : CampaignStateModel.fresh(campaignId, config, `${config.name}-${info.firstExecutionRunId.slice(0, 8)}`);
+
+  const { proposeBatch } = proxyActivities<LearnerActivities>({
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  });
+
+  setHandler(pauseSignal, (request) => {
+    if (state.snapshot.stopRequested || state.snapshot.paused) return; // pausing twice is a no-op
+    state.snapshot.paused = true;
+    state.snapshot.pauseReason = request?.reason ?? 'paused by operator';
+  });
+  setHandler(resumeSignal, () => {
+    state.snapshot.paused = false;
+    state.snapshot.pauseReason = '';
+  });
+  setHandler(stopSignal, (request) => {
+    if (state.snapshot.stopRequested) return;
+    state.snapshot.stopRequested = true;
+    state.snapshot.stopReason = request?.reason ?? 'stopped by operator';
+  });
+  setHandler(
+    setBudgetUpdate,
+    ({ budgetUsd }) => {
+      const previousBudgetUsd = state.snapshot.budgetUsd;
+      state.snapshot.budgetUsd = budgetUsd;
+      return { previousBudgetUsd, budgetUsd, spentUsd: state.status().spentUsd };
+    },
+    {
+      validator: (request) => {
+        const problem = state.budgetProblem(request?.budgetUsd);
+        if (problem) throw new Error(problem);
+      },
+    },
+  );
+  setHandler(statusQuery, () => state.status());
+  setHandler(resultsQuery, () => ({ status: state.status(), outcomes: state.snapshot.outcomes }));
+
+  const setLifecycle = (lifecycle: CampaignState, detail: string): void => {
+    if (state.lifecycle !== lifecycle) upsertSearchAttributes([{ key: CAMPAIGN_STATUS, value: lifecycle }]);
+    state.lifecycle = lifecycle;
+    state.detail = detail;
+  };
+  const finish = async (lifecycle: CampaignState, detail: string): Promise<CampaignResults> => {
+    setLifecycle(lifecycle, detail);
+    await condition(allHandlersFinished);
+    return { status: state.status(), outcomes: state.snapshot.outcomes };
+  };
+  setLifecycle(state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
+
+  for (;;) {
+    if (state.snapshot.paused && !state.snapshot.stopRequested) {
+      setLifecycle('paused', state.snapshot.pauseReason);
+      await condition(() => !state.snapshot.paused || state.snapshot.stopRequested);
+      setLifecycle('running', '');
+    }
+    if (state.snapshot.stopRequested) return finish('stopped', state.snapshot.stopReason);
+    if (state.snapshot.iteration >= config.maxIterations)
+      return finish('completed', `all ${config.maxIterations} iterations ran`);
+
+    const iteration = state.snapshot.iteration + 1;
+    const idPrefix = `i${String(iteration).padStart(3, '0')}`;
+    const proposed = await proposeBatch({
+      proposer: config.proposer,
+      settings: {
+        cellLines: config.cellLines,
+        compounds: config.compounds,
+        doseRange: config.doseRange,
+        assay: config.assay,
+        objective: config.objective,
+        seed: config.seed,
+        controlsPerLine: config.controlsPerLine,
+      },
+      observations: state.observations(),
+      triedDoses: state.triedDoses(),
+      iteration,
+      maxTreatments: config.batchSize,
+      idPrefix,
+    });
+    state.snapshot.estimates = proposed.estimates;
+    if (proposed.finished) return finish('goal reached', proposed.finished.detail);
+    if (proposed.proposals.every((p) => p.isControl))
+      return finish('completed', 'the proposer has no untried doses left in the range');
+
+    const batch = state.fitToBudget(proposed.proposals);
+    if (!batch) {
+      return finish(
+        'budget exhausted',
+        `$${state.status().spentUsd.toFixed(2)} of $${state.snapshot.budgetUsd.toFixed(2)} spent; the next experiment does not fit`,
+      );
+    }
+    // A pause or stop that arrived while the learner was thinking takes effect before any well starts.
+    if (state.snapshot.paused || state.snapshot.stopRequested) continue;
+
+    await runBatch(state, input, iteration, batch);
+    state.normaliseIteration(iteration);
+    state.snapshot.iteration = iteration;
+
+    if (workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      state.snapshot.runs += 1;
+      return continueAsNew<typeof campaignWorkflow>({ ...input, snapshot: state.snapshot });
+    }
+  }
+}
+
+/** Runs one batch on one plate; results are matched to proposals by id, whatever order they end in. */
+async function runBatch(state: CampaignStateModel, input: CampaignInput, iteration: number, batch: Proposal[]): Promise<void> {
+  const { config } = input;
+  const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
+  const cellsPerWell = config.assay === 'imaging' ? 5_000 : 10_000;
+  await Promise.all(
+    batch.map(async (proposal, index) => {
+      const location = { plateId, well: wellForIndex(index) };
+      const workflowId = `${state.campaignId}/${proposal.proposalId}`;
+      state.running.set(proposal.proposalId, { proposal, location, workflowId, committedUsd: state.costOf(proposal) });
+      const truth = config.labProfile.compounds[proposal.compound];
+      const childInput: ExperimentInput = {
+        proposal,
+        location,
+        labTaskQueue: input.labTaskQueue,
+        protocol: { ...config.protocol, cellsPerWell },
+        secondsPerLabHour: config.secondsPerLabHour,
+        compoundPricing: truth,
+        simulation: {
+          labSeed: config.seed,
+          biology: config.labProfile.cellLines[proposal.cellLine]!,
+          faults: config.labProfile.faults,
+          response:
+            truth && !proposal.isControl
+              ? {
+                  ic50Micromolar: truth.ic50Micromolar[proposal.cellLine]!,
+                  hillSlope: truth.hillSlope,
+                  top: truth.top,
+                  bottom: truth.bottom,
+                }
+              : undefined,
+        },
+      };
+      const base = { proposal, location, experimentWorkflowId: workflowId, iteration };
+      let outcome: ExperimentOutcome;
+      try {
+        const report = await executeChild(experimentWorkflow, {
+          workflowId,
+          args: [childInput],
+          staticSummary: describeProposal(proposal),
+          typedSearchAttributes: [
+            { key: CAMPAIGN_ID, value: state.campaignId },
+            { key: CELL_LINE, value: [proposal.cellLine] },
+            { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
+            { key: ASSAY, value: proposal.assay },
+          ],
+        });
+        outcome = { ...base, status: 'succeeded', readout: report.readout, costUsd: report.costUsd };
+      } catch (err) {
+        const failure = err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        const details = failure?.details?.[0] as ExperimentFailureDetails | undefined;
+        outcome = {
+          ...base,
+          status: 'failed',
+          failure: { type: failure?.type ?? 'ExperimentFailed', message: failure?.message ?? String(err) },
+          costUsd: details?.costUsd ?? 0,
+        };
+      }
+      state.recordOutcome(outcome);
+    }),
+  );
+}
+
+export function describeProposal(p: Proposal): string {
+  return p.isControl
+    ? `${p.cellLine} vehicle control (${p.assay})`
+    : `${p.cellLine} × ${p.compound} @ ${p.doseMicromolar} µM (${p.assay})`;
+}

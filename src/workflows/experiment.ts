@@ -1,0 +1,112 @@
+import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import type { LabActivities } from '../activities/lab-activities';
+import type { CellLineBiology } from '../config/lab-profile';
+import { stepCosts, type CompoundPricing } from '../domain/costs';
+import type { FaultProfile, PairResponseTruth } from '../lab/driver';
+import type { Proposal, RawReadout, WellLocation } from '../domain/types';
+
+/**
+ * One well: seed → incubate (attachment) → add compound → incubate (treatment) → measure.
+ *
+ * Incubations are durable workflow timers, not activities that wait: a worker can die during a
+ * three-day incubation and the experiment resumes on the next worker exactly on time. The lab
+ * steps run on the lab task queue. A permanent fault ends the experiment as a failed workflow
+ * whose ApplicationFailure carries the fault type and what was already spent, so the campaign
+ * can record the reason, exclude the well from learning and still count its cost.
+ */
+export interface ExperimentInput {
+  proposal: Proposal;
+  location: WellLocation;
+  labTaskQueue: string;
+  protocol: { attachmentHours: number; treatmentHours: number; cellsPerWell: number };
+  secondsPerLabHour: number;
+  compoundPricing?: CompoundPricing;
+  simulation: { labSeed: number; biology: CellLineBiology; faults: FaultProfile; response?: PairResponseTruth };
+}
+
+export interface ExperimentReport {
+  readout: RawReadout;
+  costUsd: number;
+}
+
+/** Details attached to a failed experiment's ApplicationFailure. */
+export interface ExperimentFailureDetails {
+  costUsd: number;
+  completedSteps: string[];
+}
+
+const MEDIUM_MICROLITRES = 100;
+const COMPOUND_MICROLITRES = 10;
+
+export async function experimentWorkflow(input: ExperimentInput): Promise<ExperimentReport> {
+  const lab = proxyActivities<LabActivities>({
+    taskQueue: input.labTaskQueue,
+    startToCloseTimeout: '10 minutes',
+    // A hung instrument stops heartbeating; the attempt is then retried instead of waiting 10 min.
+    heartbeatTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+  });
+  const { proposal, location } = input;
+  const costs = stepCosts(proposal.assay, proposal.doseMicromolar, input.compoundPricing);
+  let spentUsd = 0;
+  const completedSteps: string[] = [];
+
+  const step = async <T>(name: string, costUsd: number, run: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await run();
+      spentUsd += costUsd;
+      completedSteps.push(name);
+      return result;
+    } catch (err) {
+      throw experimentFailure(err, name, { costUsd: round6(spentUsd), completedSteps });
+    }
+  };
+
+  await step('seed', costs.seedUsd, () =>
+    lab.seedWell({
+      location,
+      cellLine: proposal.cellLine,
+      cellsPerWell: input.protocol.cellsPerWell,
+      volumeMicrolitres: MEDIUM_MICROLITRES,
+      simulation: { labSeed: input.simulation.labSeed, biology: input.simulation.biology, faults: input.simulation.faults },
+    }),
+  );
+  await sleep(labHours(input.protocol.attachmentHours, input.secondsPerLabHour));
+  await step('dose', costs.doseUsd, () =>
+    lab.addCompound({
+      location,
+      compound: proposal.compound,
+      doseMicromolar: proposal.doseMicromolar,
+      volumeMicrolitres: COMPOUND_MICROLITRES,
+      attachmentHours: input.protocol.attachmentHours,
+      simulation: { response: input.simulation.response },
+    }),
+  );
+  await sleep(labHours(input.protocol.treatmentHours, input.secondsPerLabHour));
+  const readout = await step('measure', costs.measureUsd, () =>
+    lab.measureWell({ location, assay: proposal.assay, treatmentHours: input.protocol.treatmentHours }),
+  );
+  return { readout, costUsd: round6(spentUsd) };
+}
+
+/** Lab hours → real milliseconds on the campaign's clock (3600 s per lab hour is real time). */
+export function labHours(hours: number, secondsPerLabHour: number): number {
+  return Math.max(1, Math.round(hours * secondsPerLabHour * 1000));
+}
+
+function experimentFailure(err: unknown, stepName: string, details: ExperimentFailureDetails): ApplicationFailure {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const type = cause instanceof ApplicationFailure && cause.type ? cause.type : 'InstrumentFault';
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return ApplicationFailure.create({
+    type,
+    message: `${stepName} failed: ${message}`,
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+function round6(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}
+

@@ -1,0 +1,3 @@
+// The workflow bundle's entry: workflows only.
+export { campaignWorkflow } from './campaign';
+export { experimentWorkflow } from './experiment';
