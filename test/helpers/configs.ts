@@ -1,0 +1,25 @@
+import { resolveCampaignConfig, type CampaignConfig, type CampaignConfigInput } from '../../src/config/campaign-config';
+import { uniqueName } from './temporal-env';
+
+/** A small, fast campaign (0.02 s per lab hour) with overrides; the name is unique per call. */
+export function testConfig(overrides: Partial<CampaignConfigInput> & { labProfileObject?: CampaignConfig['labProfile'] } = {}): CampaignConfig {
+  const { labProfileObject, ...rest } = overrides;
+  const config = resolveCampaignConfig(
+    {
+      name: uniqueName('t'),
+      cellLines: ['U2OS', 'HEK293T'],
+      compounds: ['staurosporine'],
+      doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
+      assay: 'viability',
+      batchSize: 4,
+      maxIterations: 2,
+      budgetUsd: 500,
+      seed: 7,
+      secondsPerLabHour: 0.02,
+      controlsPerLine: 1,
+      ...rest,
+    },
+    'test config',
+  );
+  return labProfileObject ? { ...config, labProfile: labProfileObject } : config;
+}

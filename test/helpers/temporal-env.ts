@@ -1,0 +1,96 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { LabDriver } from '../../src/lab/driver';
+import { createVirtualLab } from '../../src/lab/virtual-lab';
+import { createLabWorker } from '../../src/workers/lab';
+import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
+
+/**
+ * Shared set-up for tests against the real dev server: one client and one workflow bundle per
+ * file, and workers on unique task queues per test so tests never pick up each other's work.
+ */
+export interface TemporalTestEnv {
+  client: Client;
+  connection: NativeConnection;
+  bundle: WorkflowBundleWithSourceMap;
+  address: string;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+export async function openTestEnv(): Promise<TemporalTestEnv> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const address = inject('temporalAddress');
+  const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
+  const client = new Client({ connection: clientConnection, namespace: 'default' });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return {
+    client,
+    connection,
+    bundle,
+    address,
+    async close() {
+      await clientConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+export interface RunningLab {
+  orchestrationTaskQueue: string;
+  labTaskQueue: string;
+  labDbPath: string;
+  driver: LabDriver;
+}
+
+/**
+ * Runs an orchestration worker and a lab worker (virtual lab on a fresh SQLite file, optionally
+ * wrapped) while `body` runs, then shuts both down.
+ */
+export async function withWorkers<T>(
+  env: TemporalTestEnv,
+  body: (lab: RunningLab) => Promise<T>,
+  options: { wrapDriver?: (driver: LabDriver) => LabDriver } = {},
+): Promise<T> {
+  const id = randomUUID().slice(0, 8);
+  const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
+  const base = createVirtualLab({ dbPath: labDbPath });
+  const driver = options.wrapDriver ? options.wrapDriver(base) : base;
+  const lab: RunningLab = {
+    orchestrationTaskQueue: `test-orchestration-${id}`,
+    labTaskQueue: `test-lab-${id}`,
+    labDbPath,
+    driver,
+  };
+  const orchestration = await createOrchestrationWorker({
+    connection: env.connection,
+    namespace: 'default',
+    taskQueue: lab.orchestrationTaskQueue,
+    workflowBundle: env.bundle,
+  });
+  const labWorker = await createLabWorker({
+    connection: env.connection,
+    namespace: 'default',
+    taskQueue: lab.labTaskQueue,
+    driver,
+  });
+  try {
+    return await orchestration.runUntil(labWorker.runUntil(body(lab)));
+  } finally {
+    await base.close();
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}

@@ -1,0 +1,187 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCampaign } from '../../src/client/campaign-client';
+import type { CampaignStatus } from '../../src/domain/campaign-status';
+import type { LabDriver } from '../../src/lab/driver';
+import { LabStore } from '../../src/lab/lab-store';
+import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
+import { testConfig } from '../helpers/configs';
+import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
+
+let env: TemporalTestEnv;
+beforeAll(async () => {
+  env = await openTestEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+async function waitForStatus(
+  query: () => Promise<CampaignStatus>,
+  predicate: (s: CampaignStatus) => boolean,
+  timeoutMs = 60_000,
+): Promise<CampaignStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await query();
+    if (predicate(s)) return s;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; last status ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('campaign workflow on the real dev server', () => {
+  it('matches every result to its proposal by id even when experiments finish in reverse order', async () => {
+    // Reads of later wells finish first: completion order is the reverse of start order.
+    const slowEarlyWells = (driver: LabDriver): LabDriver => ({
+      ...driver,
+      async read(request) {
+        const column = Number(request.location.well.slice(1));
+        await new Promise((r) => setTimeout(r, Math.max(0, 12 - column) * 150));
+        return driver.read(request);
+      },
+    });
+    await withWorkers(
+      env,
+      async (lab) => {
+        const config = testConfig({ maxIterations: 1, batchSize: 6, controlsPerLine: 1 });
+        const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+        const results = await handle.result();
+        expect(results.outcomes).toHaveLength(6 + 2);
+        expect(new Set(results.outcomes.map((o) => o.proposal.proposalId)).size).toBe(8);
+        // The lab's own log says what was physically dosed into each well: it must match the proposal.
+        const store = LabStore.open(lab.labDbPath);
+        try {
+          for (const o of results.outcomes) {
+            const well = store.getWell(o.location);
+            expect(well?.doseMicromolar).toBe(o.proposal.doseMicromolar);
+            expect(well?.cellLine).toBe(o.proposal.cellLine);
+            expect(o.status).toBe('succeeded');
+          }
+        } finally {
+          store.close();
+        }
+      },
+      { wrapDriver: slowEarlyWells },
+    );
+  });
+
+  it('starts no new experiment while paused and continues after resume', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 3, secondsPerLabHour: 0.05 });
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      await waitForStatus(() => handle.query(statusQuery), (s) => s.experiments.running > 0);
+      await handle.signal(pauseSignal, { reason: 'checking the incubator' });
+      const paused = await waitForStatus(() => handle.query(statusQuery), (s) => s.state === 'paused');
+      expect(paused.iteration).toBe(1);
+      expect(paused.experiments.running).toBe(0);
+      expect(paused.detail).toBe('checking the incubator');
+      // Stay paused for a while: nothing new may start.
+      await new Promise((r) => setTimeout(r, 3_000));
+      const still = await handle.query(statusQuery);
+      expect(still.state).toBe('paused');
+      expect(still.iteration).toBe(1);
+      expect(still.experiments.running).toBe(0);
+      expect(still.experiments.done).toBe(paused.experiments.done);
+      await handle.signal(resumeSignal);
+      const results = await handle.result();
+      expect(results.status.state).toBe('completed');
+      expect(results.status.iteration).toBe(3);
+    });
+  });
+
+  it('refuses a budget below what is already spent, with the reason, and keeps the old budget', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 2, budgetUsd: 300 });
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      await waitForStatus(() => handle.query(statusQuery), (s) => s.iteration >= 1);
+      const error = await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: 1 }] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect((error as WorkflowUpdateFailedError).cause?.message).toMatch(/below what is already spent/);
+      const negative = await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: -5 }] }).catch((e: unknown) => e);
+      expect((negative as WorkflowUpdateFailedError).cause?.message).toMatch(/must not be negative/);
+      expect((await handle.query(statusQuery)).budgetUsd).toBe(300);
+      const accepted = await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: 400 }] });
+      expect(accepted).toMatchObject({ previousBudgetUsd: 300, budgetUsd: 400 });
+      const results = await handle.result();
+      expect(results.status.budgetUsd).toBe(400);
+    });
+  });
+
+  it('ends with "budget exhausted" without ever spending beyond the budget', async () => {
+    await withWorkers(env, async (lab) => {
+      // One batch (4 treatments + 2 controls) costs about $6.5: $10 fits one batch and a shrunken second.
+      const config = testConfig({ maxIterations: 10, budgetUsd: 10 });
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      const results = await handle.result();
+      expect(results.status.state).toBe('budget exhausted');
+      expect(results.status.spentUsd).toBeLessThanOrEqual(10);
+      expect(results.status.iteration).toBeGreaterThanOrEqual(2);
+      const second = results.outcomes.filter((o) => o.iteration === 2 && !o.proposal.isControl);
+      expect(second.length).toBeGreaterThan(0);
+      expect(second.length).toBeLessThan(4); // the batch was shrunk to fit
+      const store = LabStore.open(lab.labDbPath);
+      try {
+        // Every physical read was paid for, and nothing else.
+        expect(store.listOperations({ kind: 'read' })).toHaveLength(results.outcomes.length);
+      } finally {
+        store.close();
+      }
+    });
+  });
+
+  it('stops cleanly: running experiments finish, then the campaign ends as "stopped"', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 5, secondsPerLabHour: 0.05 });
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      await waitForStatus(() => handle.query(statusQuery), (s) => s.experiments.running > 0);
+      await handle.signal(stopSignal, { reason: 'enough for today' });
+      await handle.signal(stopSignal); // a second stop is a no-op
+      const results = await handle.result();
+      expect(results.status.state).toBe('stopped');
+      expect(results.status.detail).toBe('enough for today');
+      expect(results.status.iteration).toBe(1);
+      expect(results.outcomes).toHaveLength(4 + 2);
+      expect(results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+    });
+  });
+
+  it('records a contaminated well as failed with its reason and cost, excludes it, and carries on', async () => {
+    await withWorkers(env, async (lab) => {
+      const base = testConfig({ maxIterations: 2, batchSize: 8, seed: 11 });
+      const config = { ...base, labProfile: { ...base.labProfile, faults: { contaminationRate: 0.25, transientErrorRate: 0 } } };
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      const results = await handle.result();
+      expect(results.status.state).toBe('completed');
+      const failed = results.outcomes.filter((o) => o.status === 'failed');
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.length).toBeLessThan(results.outcomes.length);
+      for (const f of failed) {
+        expect(f.failure?.type).toBe('Contamination');
+        expect(f.normalisedResponse).toBeUndefined();
+        expect(f.costUsd).toBeGreaterThan(0); // seeding and dosing were done and paid for
+      }
+      expect(results.status.experiments.failed).toBe(failed.length);
+      const failedTreatments = failed.filter((f) => !f.proposal.isControl).length;
+      expect(results.status.experiments.done).toBe(16 - failedTreatments);
+    });
+  });
+
+  it('continues as new when Temporal suggests it and keeps every result and the budget', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 8, batchSize: 6, budgetUsd: 900 });
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      await waitForStatus(() => handle.query(statusQuery), (s) => s.iteration >= 1);
+      await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: 800 }] });
+      const results = await handle.result();
+      expect(results.status.runs).toBeGreaterThanOrEqual(1);
+      expect(results.status.state).toBe('completed');
+      expect(results.status.iteration).toBe(8);
+      expect(results.status.budgetUsd).toBe(800);
+      expect(results.outcomes.filter((o) => !o.proposal.isControl)).toHaveLength(8 * 6);
+      expect(new Set(results.outcomes.map((o) => o.proposal.proposalId)).size).toBe(results.outcomes.length);
+      const spent = results.outcomes.reduce((s, o) => s + o.costUsd, 0);
+      expect(results.status.spentUsd).toBeCloseTo(spent, 2);
+    });
+  });
+});
