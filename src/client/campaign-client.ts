@@ -12,7 +12,7 @@ import { temporalSettings } from '../temporal/connection';
 import { pauseSignal, resultsQuery, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../temporal/messages';
 import type { SetBudgetResult } from '../temporal/messages';
 import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
-import { LAB_TASK_QUEUE, ORCHESTRATION_TASK_QUEUE } from '../temporal/task-queues';
+import { taskQueuesFromEnv } from '../temporal/task-queues';
 import type { campaignWorkflow } from '../workflows/campaign';
 
 /**
@@ -69,8 +69,8 @@ export async function startCampaign(
   try {
     return await opts.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignId,
-      taskQueue: opts.orchestrationTaskQueue ?? ORCHESTRATION_TASK_QUEUE,
-      args: [{ config, labTaskQueue: opts.labTaskQueue ?? LAB_TASK_QUEUE }],
+      taskQueue: opts.orchestrationTaskQueue ?? taskQueuesFromEnv().orchestration,
+      args: [{ config, labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab }],
       staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
       typedSearchAttributes: [
         { key: CAMPAIGN_ID, value: campaignId },

@@ -156,7 +156,9 @@ export class LabStore {
       checkVolume(where, 0, input.volumeMicrolitres);
       const { cellsSeeded } = input.act();
       const row = { ...input, ...input.location, cellsSeeded, at: new Date().toISOString() };
-      this.db.prepare(`INSERT OR IGNORE INTO plates VALUES (@plateId, '96-well', @at)`).run(row);
+      this.db
+        .prepare(`INSERT OR IGNORE INTO plates (plate_id, format, created_at) VALUES (@plateId, '96-well', @at)`)
+        .run(row);
       this.db
         .prepare(
           `INSERT INTO wells (plate_id, well, lab_seed, cell_line, cells_seeded, volume_microlitres, biology_json,

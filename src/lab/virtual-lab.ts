@@ -73,12 +73,15 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
       if (!Number.isFinite(request.attachmentHours) || request.attachmentHours < 0)
         invalid(`attachmentHours must be a non-negative number of lab hours (got ${request.attachmentHours})`);
       const response = request.simulation.response;
-      if (doseMicromolar > 0 && !response)
+      if (doseMicromolar > 0 && !response) {
+        const cells = store.getWell(location)?.cellLine ?? 'the cells';
         throw new LabFault(
           'UnknownBiology',
-          `the lab profile defines no response of this well's cells to ${compound}; refusing to invent one`,
+          `the lab profile defines no response of ${cells} in ${location.plateId}/${location.well} to ${compound}; ` +
+            'refusing to invent one',
           true,
         );
+      }
       return store.dose({
         operationKey: request.operationKey,
         location,

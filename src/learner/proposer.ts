@@ -19,12 +19,22 @@ export interface ProposerSettings {
   seed: number;
   /** Vehicle-control wells per cell line in every batch (added on top of the treatment wells). */
   controlsPerLine: number;
+  /**
+   * Optional: the learner may go beyond the dose range by up to this factor (e.g. 3 allows
+   * max × 3 and min / 3) for a pair whose IC50 looks to lie outside it. Absent or 1: never.
+   */
+  rangeExtensionFactor?: number;
 }
 
 export interface ProposeInput {
   settings: ProposerSettings;
   /** Successful, normalised treatment observations so far (failed experiments are excluded). */
   observations: Observation[];
+  /**
+   * Optional: normalised vehicle-control responses (≈1, `doseMicromolar: 0`), whose scatter within
+   * a plate tells the Bayesian learner how noisy wells are.
+   */
+  controlObservations?: Observation[];
   /** Every treatment dose already run or running per pair, to avoid duplicates. */
   triedDoses: { cellLine: string; compound: string; doseMicromolar: number }[];
   iteration: number;

@@ -5,7 +5,7 @@ import { createLabActivities } from '../activities/lab-activities';
 import type { LabDriver } from '../lab/driver';
 import { createVirtualLab } from '../lab/virtual-lab';
 import { temporalSettings } from '../temporal/connection';
-import { LAB_TASK_QUEUE } from '../temporal/task-queues';
+import { LAB_TASK_QUEUE, taskQueuesFromEnv } from '../temporal/task-queues';
 import { runUntilSignalled } from './run';
 
 /**
@@ -31,7 +31,7 @@ export async function createLabWorker(
 async function main(): Promise<void> {
   const settings = temporalSettings();
   const connection = await NativeConnection.connect(settings.connectionOptions);
-  const taskQueue = process.env.CELLOS_LAB_TASK_QUEUE ?? LAB_TASK_QUEUE;
+  const taskQueue = taskQueuesFromEnv().lab;
   const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
   const driver = createVirtualLab({ dbPath });
   const worker = await createLabWorker({ connection, namespace: settings.namespace, driver, taskQueue });

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createLearnerActivities } from '../activities/learner-activities';
 import { temporalSettings } from '../temporal/connection';
-import { ORCHESTRATION_TASK_QUEUE } from '../temporal/task-queues';
+import { ORCHESTRATION_TASK_QUEUE, taskQueuesFromEnv } from '../temporal/task-queues';
 import { runUntilSignalled } from './run';
 
 /**
@@ -26,7 +26,7 @@ export async function createOrchestrationWorker(
 async function main(): Promise<void> {
   const settings = temporalSettings();
   const connection = await NativeConnection.connect(settings.connectionOptions);
-  const taskQueue = process.env.CELLOS_ORCHESTRATION_TASK_QUEUE ?? ORCHESTRATION_TASK_QUEUE;
+  const taskQueue = taskQueuesFromEnv().orchestration;
   const worker = await createOrchestrationWorker({ connection, namespace: settings.namespace, taskQueue });
   console.log(`orchestration worker polling "${taskQueue}" on ${settings.address} (namespace ${settings.namespace})`);
   await runUntilSignalled(worker, connection);

@@ -36,6 +36,8 @@ export class CampaignStateModel {
   readonly running = new Map<string, RunningExperiment>();
   lifecycle: CampaignLifecycle = 'running';
   detail = '';
+  /** Completed-batch count the current estimates were computed from (-1: not yet in this run). */
+  estimatesAtIteration = -1;
 
   constructor(
     readonly campaignId: string,

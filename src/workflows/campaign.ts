@@ -85,7 +85,32 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     state.lifecycle = lifecycle;
     state.detail = detail;
   };
+  /** Ask the learner for the next batch (or, with no room, only for fresh estimates). */
+  const learn = async (iteration: number, maxTreatments: number) => {
+    const proposed = await proposeBatch({
+      proposer: config.proposer,
+      settings: {
+        cellLines: config.cellLines,
+        compounds: config.compounds,
+        doseRange: config.doseRange,
+        assay: config.assay,
+        objective: config.objective,
+        seed: config.seed,
+        controlsPerLine: config.controlsPerLine,
+      },
+      observations: state.observations(),
+      triedDoses: state.triedDoses(),
+      iteration,
+      maxTreatments,
+      idPrefix: `i${String(iteration).padStart(3, '0')}`,
+    });
+    state.snapshot.estimates = proposed.estimates;
+    state.estimatesAtIteration = state.snapshot.iteration;
+    return proposed;
+  };
   const finish = async (lifecycle: CampaignState, detail: string): Promise<CampaignResults> => {
+    // The final answer includes the last batch: re-estimate if results arrived since the learner last ran.
+    if (state.estimatesAtIteration !== state.snapshot.iteration) await learn(state.snapshot.iteration + 1, 0);
     setLifecycle(lifecycle, detail);
     await condition(allHandlersFinished);
     return { status: state.status(), outcomes: state.snapshot.outcomes };
@@ -103,25 +128,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       return finish('completed', `all ${config.maxIterations} iterations ran`);
 
     const iteration = state.snapshot.iteration + 1;
-    const idPrefix = `i${String(iteration).padStart(3, '0')}`;
-    const proposed = await proposeBatch({
-      proposer: config.proposer,
-      settings: {
-        cellLines: config.cellLines,
-        compounds: config.compounds,
-        doseRange: config.doseRange,
-        assay: config.assay,
-        objective: config.objective,
-        seed: config.seed,
-        controlsPerLine: config.controlsPerLine,
-      },
-      observations: state.observations(),
-      triedDoses: state.triedDoses(),
-      iteration,
-      maxTreatments: config.batchSize,
-      idPrefix,
-    });
-    state.snapshot.estimates = proposed.estimates;
+    const proposed = await learn(iteration, config.batchSize);
     if (proposed.finished) return finish('goal reached', proposed.finished.detail);
     if (proposed.proposals.every((p) => p.isControl))
       return finish('completed', 'the proposer has no untried doses left in the range');

@@ -49,7 +49,10 @@ export function logNormalInterval(a: number, b: number): number {
     return la + Math.log1p(-Math.exp(lb - la)) - Math.LN2;
   }
   if (b <= 0) return logNormalInterval(-b, -a);
-  return Math.log(1 - 0.5 * erfc(-a / Math.SQRT2) - 0.5 * erfc(b / Math.SQRT2));
+  // Straddling the mean: skip a tail beyond 5.5 SD (mass < 2e-8), which is the common case.
+  const lower = a < -5.5 ? 0 : 0.5 * erfc(-a / Math.SQRT2);
+  const upper = b > 5.5 ? 0 : 0.5 * erfc(b / Math.SQRT2);
+  return lower === 0 && upper === 0 ? 0 : Math.log(1 - lower - upper);
 }
 
 /** Inverse standard normal CDF (Acklam, relative error 1.2e-9). */
