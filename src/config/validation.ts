@@ -48,7 +48,35 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, source:
         message: `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`,
       };
     }
-    return { field: fieldPath(issue.path), value: issue.input, message: issue.message };
+    return { field: fieldPath(issue.path), value: issue.input, message: humanMessage(issue) };
   });
   throw new ConfigError(source, problems);
+}
+
+/** zod's default wording, rephrased as "what is allowed" for people editing a YAML file. */
+function humanMessage(issue: z.core.$ZodIssue): string {
+  // A message written in the schema already speaks to the user; keep it.
+  if (!/^(Too (small|big)|Invalid)/.test(issue.message)) return issue.message;
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.expected === 'int') return 'must be a whole number';
+      if (issue.input === undefined) return `is required (${issue.expected})`;
+      if (issue.expected === 'number' && typeof issue.input === 'number') return 'must be a finite number';
+      return `must be ${article(issue.expected)} ${issue.expected}`;
+    case 'too_big':
+      return issue.origin === 'array' || issue.origin === 'string'
+        ? `must have at most ${String(issue.maximum)} ${issue.origin === 'array' ? 'entries' : 'characters'}`
+        : `must be at most ${String(issue.maximum)}`;
+    case 'too_small':
+      if (issue.origin === 'array' || issue.origin === 'string') return issue.message;
+      return issue.inclusive ? `must be at least ${String(issue.minimum)}` : `must be greater than ${String(issue.minimum)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
 }

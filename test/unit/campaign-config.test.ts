@@ -1,0 +1,122 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadCampaignConfigFile, parseCampaignYaml } from '../../src/config/campaign-config';
+import { ConfigError } from '../../src/config/validation';
+
+const valid = {
+  name: 'ic50-screen',
+  cellLines: ['U2OS', 'HEK293T'],
+  compounds: ['staurosporine', 'tunicamycin'],
+  doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
+  assay: 'viability',
+  batchSize: 4,
+  maxIterations: 3,
+  budgetUsd: 100,
+};
+
+function problemsOf(text: string): string {
+  try {
+    parseCampaignYaml(text, 'config.yaml');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.message;
+    throw err;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const yamlWith = (patch: Record<string, unknown>, drop: string[] = []): string => {
+  const merged: Record<string, unknown> = { ...valid, ...patch };
+  for (const key of drop) delete merged[key];
+  return stringify(merged);
+};
+
+describe('campaign config validation', () => {
+  it('accepts the demo-shaped config and fills in defaults', () => {
+    const config = parseCampaignYaml(stringify(valid), 'config.yaml');
+    expect(config.objective).toEqual({ type: 'ic50', halfWidthLog10: 0.1 });
+    expect(config.secondsPerLabHour).toBe(3600);
+    expect(config.protocol).toEqual({ attachmentHours: 4, treatmentHours: 24 });
+    expect(config.labProfile.compounds.staurosporine?.ic50Micromolar.U2OS).toBe(0.2);
+  });
+
+  it('uses 48 h treatment for imaging unless the protocol says otherwise', () => {
+    expect(parseCampaignYaml(yamlWith({ assay: 'imaging' }), 'c').protocol.treatmentHours).toBe(48);
+    expect(parseCampaignYaml(yamlWith({ assay: 'imaging', protocol: { treatmentHours: 72 } }), 'c').protocol.treatmentHours).toBe(72);
+  });
+
+  // Each bad config must name the field, show the bad value and say what is allowed.
+  const cases: [string, string, RegExp[]][] = [
+    ['malformed YAML', 'name: [unclosed', [/\(file\)/, /not valid YAML/]],
+    ['a YAML list instead of a mapping', '- a\n- b', [/\(top level\)/, /mapping/]],
+    ['a bare scalar', '42', [/\(top level\)/]],
+    ['an empty file', '', [/\(top level\)/]],
+    ['tabs and garbage', '\t::::\n\t- ]', [/not valid YAML/]],
+    ['a missing name', yamlWith({}, ['name']), [/name/]],
+    ['a name with spaces', yamlWith({ name: 'My Campaign' }), [/name/, /"My Campaign"/, /lower-case/]],
+    ['a name that is a number', yamlWith({ name: 12 }), [/name/, /12/]],
+    ['an over-long name', yamlWith({ name: 'a'.repeat(80) }), [/name/, /1-63/]],
+    ['cellLines not a list', yamlWith({ cellLines: 'U2OS' }), [/cellLines/, /"U2OS"/]],
+    ['no cell lines', yamlWith({ cellLines: [] }), [/cellLines/, /at least one cell line/]],
+    ['no compounds', yamlWith({ compounds: [] }), [/compounds/, /at least one compound/]],
+    ['an unknown cell line', yamlWith({ cellLines: ['U2OS', 'Vero'] }), [/cellLines\[1\]/, /"Vero"/, /known: HEK293T, HeLa/]],
+    ['an unknown compound', yamlWith({ compounds: ['aspirin'] }), [/compounds\[0\]/, /"aspirin"/, /known: staurosporine/]],
+    ['a line listed twice', yamlWith({ cellLines: ['U2OS', 'U2OS'] }), [/cellLines\[1\]/, /listed twice/]],
+    ['a pair with no ground truth', yamlWith({ cellLines: ['iPSC'] }), [/labProfile/, /iPSC × staurosporine/, /no IC50/]],
+    ['an unknown assay', yamlWith({ assay: 'western' }), [/assay/, /"western"/, /viability/]],
+    ['a negative minimum dose', yamlWith({ doseRange: { minMicromolar: -1, maxMicromolar: 10 } }), [/doseRange.minMicromolar/, /-1/, /positive/]],
+    ['a zero minimum dose', yamlWith({ doseRange: { minMicromolar: 0, maxMicromolar: 10 } }), [/doseRange.minMicromolar/, /positive/]],
+    ['an inverted dose range', yamlWith({ doseRange: { minMicromolar: 10, maxMicromolar: 1 } }), [/doseRange.maxMicromolar/, /greater than minMicromolar/]],
+    ['an equal dose range', yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 1 } }), [/doseRange.maxMicromolar/]],
+    ['a dose given as text', yamlWith({ doseRange: { minMicromolar: '1 uM', maxMicromolar: 10 } }), [/doseRange.minMicromolar/, /"1 uM"/]],
+    ['a NaN dose', 'name: x\ncellLines: [U2OS]\ncompounds: [staurosporine]\ndoseRange: { minMicromolar: .nan, maxMicromolar: 10 }\nassay: viability\nbatchSize: 4\nmaxIterations: 3\nbudgetUsd: 100', [/doseRange.minMicromolar/, /NaN/]],
+    ['an infinite dose', 'name: x\ncellLines: [U2OS]\ncompounds: [staurosporine]\ndoseRange: { minMicromolar: 0.1, maxMicromolar: .inf }\nassay: viability\nbatchSize: 4\nmaxIterations: 3\nbudgetUsd: 100', [/doseRange.maxMicromolar/, /Infinity/]],
+    ['an absurd maximum dose', yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 1e9 } }), [/doseRange.maxMicromolar/, /100000/]],
+    ['batch size 0', yamlWith({ batchSize: 0 }), [/batchSize/, /0/]],
+    ['batch size 10,000', yamlWith({ batchSize: 10000 }), [/batchSize/, /10000/, /96/]],
+    ['a fractional batch size', yamlWith({ batchSize: 2.5 }), [/batchSize/, /2.5/, /whole number/]],
+    ['a batch that overflows the plate with controls', yamlWith({ batchSize: 94 }), [/batchSize/, /96-well plate/, /at most 92/]],
+    ['zero iterations', yamlWith({ maxIterations: 0 }), [/maxIterations/]],
+    ['negative budget', yamlWith({ budgetUsd: -50 }), [/budgetUsd/, /-50/]],
+    ['zero budget', yamlWith({ budgetUsd: 0 }), [/budgetUsd/]],
+    ['an absurd budget', yamlWith({ budgetUsd: 1e12 }), [/budgetUsd/, /1000000/]],
+    ['a budget as text', yamlWith({ budgetUsd: '$100' }), [/budgetUsd/, /"\$100"/]],
+    ['an unknown key', yamlWith({ budgte: 5 }), [/unknown key/, /"budgte"/]],
+    ['an unknown nested key', yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 10, unit: 'nM' } }), [/doseRange/, /"unit"/]],
+    ['an unknown objective', yamlWith({ objective: 'profit' }), [/objective/, /profit/]],
+    ['a selectivity objective naming a line not in the campaign', yamlWith({ objective: { type: 'selectivity', killLine: 'HeLa', spareLine: 'U2OS' } }), [/objective.killLine/, /"HeLa"/, /one of cellLines/]],
+    ['a negative seed', yamlWith({ seed: -3 }), [/seed/, /-3/]],
+    ['a zero clock', yamlWith({ secondsPerLabHour: 0 }), [/secondsPerLabHour/]],
+    ['a clock slower than real time', yamlWith({ secondsPerLabHour: 7200 }), [/secondsPerLabHour/, /3600/]],
+    ['an unknown proposer', yamlWith({ proposer: 'random' }), [/proposer/, /"random"/, /space-filling/]],
+    ['a missing lab profile file', yamlWith({ labProfile: 'nope.yaml' }), [/labProfile/, /"nope.yaml"/, /cannot read/]],
+    ['too many controls', yamlWith({ controlsPerLine: 20 }), [/controlsPerLine/, /20/]],
+    ['a huge file', `name: x\n# ${'x'.repeat(300 * 1024)}\n`, [/\(file\)/, /larger than 256 KiB/]],
+    ['a YAML alias bomb', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]', [/./]],
+  ];
+
+  it.each(cases)('refuses %s, naming the field and what is allowed', (_label, text, patterns) => {
+    const message = problemsOf(text);
+    for (const p of patterns) expect(message).toMatch(p);
+  });
+
+  it('adds a user lab profile over the built-in one and refuses pairs it leaves undefined', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cellos-profile-'));
+    writeFileSync(
+      join(dir, 'my-lab.yaml'),
+      stringify({
+        name: 'my-lab',
+        cellLines: { RPE1: { doublingHours: 30, maxConfluence: 0.9, countCv: 0.1, viabilityCv: 0.02, bioCv: 0.05 } },
+        compounds: { 'cmpd-7': { hillSlope: 1.1, ic50Micromolar: { RPE1: 2.5, U2OS: 0.9 } } },
+      }),
+    );
+    writeFileSync(join(dir, 'ok.yaml'), yamlWith({ cellLines: ['RPE1', 'U2OS'], compounds: ['cmpd-7'], labProfile: 'my-lab.yaml' }));
+    const config = loadCampaignConfigFile(join(dir, 'ok.yaml'));
+    expect(config.labProfile.compounds['cmpd-7']?.ic50Micromolar.RPE1).toBe(2.5);
+    expect(config.labProfile.compounds.staurosporine).toBeDefined(); // built-in entries remain
+    writeFileSync(join(dir, 'bad.yaml'), yamlWith({ cellLines: ['RPE1'], compounds: ['staurosporine'], labProfile: 'my-lab.yaml' }));
+    expect(() => loadCampaignConfigFile(join(dir, 'bad.yaml'))).toThrow(/RPE1 × staurosporine/);
+  });
+});
