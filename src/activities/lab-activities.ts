@@ -1,6 +1,6 @@
 import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { DoseReceipt, FaultProfile, LabDriver, PairResponseTruth, SeedReceipt } from '../lab/driver';
-import { LabFault } from '../lab/driver';
+import { INSTRUMENT_OFFLINE, LabFault } from '../lab/driver';
 import type { CellLineBiology } from '../config/lab-profile';
 import type { Assay, RawReadout, WellLocation } from '../domain/types';
 
@@ -66,6 +66,10 @@ async function withHardware<T>(operation: () => Promise<T>): Promise<T> {
     return await operation();
   } catch (err) {
     if (err instanceof LabFault) {
+      if (err.type === INSTRUMENT_OFFLINE) {
+        // Not retried here: the workflow waits on a timer and reports the instrument it waits for.
+        throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true, details: [{ instrument: err.instrument ?? 'instrument' }] });
+      }
       throw err.permanent
         ? ApplicationFailure.nonRetryable(err.message, err.type)
         : ApplicationFailure.retryable(err.message, err.type);

@@ -21,6 +21,9 @@ export function formatStatus(s: CampaignStatus): string {
     `experiments ${s.experiments.done} done, ${s.experiments.running} running, ${s.experiments.failed} failed, ${s.experiments.controls} vehicle controls`,
     `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
   ];
+  for (const w of s.waitingFor ?? []) {
+    lines.push(`waiting    for the ${w.instrument}, which is offline (${w.experiments} experiment(s) waiting)`);
+  }
   if (s.estimates.length > 0) lines.push('', formatEstimates(s.estimates));
   return lines.join('\n');
 }

@@ -72,6 +72,13 @@ export const campaignConfigSchema = z
     secondsPerLabHour: finite.positive().max(3600).default(3600),
     /** Vehicle-control wells per cell line in every batch. */
     controlsPerLine: z.number().int().min(1).max(8).default(2),
+    /** The campaign pauses itself when more than this share of experiments fail (a person is needed). */
+    failurePause: z
+      .strictObject({
+        maxFailureRate: finite.gt(0).max(1).default(0.3),
+        minExperiments: z.number().int().min(1).max(10_000).default(10),
+      })
+      .default({ maxFailureRate: 0.3, minExperiments: 10 }),
     protocol: z
       .strictObject({
         attachmentHours: finite.min(1).max(72).default(4),

@@ -29,6 +29,8 @@ export interface CampaignStatus {
   estimates: PairEstimate[];
   /** Number of continue-as-new hand-overs so far. */
   runs: number;
+  /** Offline instruments that running experiments are waiting for. */
+  waitingFor: { instrument: string; experiments: number }[];
 }
 
 /** What `cellos results` shows, and what the campaign workflow returns. */

@@ -73,6 +73,13 @@ export interface DoseReceipt {
 }
 
 /**
+ * Fault type for an instrument that is switched off, in maintenance or unreachable. The experiment
+ * workflow waits for it on a durable timer (and tells its campaign which instrument it waits for)
+ * instead of burning through activity retries.
+ */
+export const INSTRUMENT_OFFLINE = 'InstrumentOffline';
+
+/**
  * A fault the hardware reported. `permanent` faults (contamination, a dropped plate, a physically
  * impossible request) end the experiment; transient ones are retried by the activity's policy.
  */
@@ -81,6 +88,8 @@ export class LabFault extends Error {
     readonly type: string,
     message: string,
     readonly permanent: boolean,
+    /** The instrument that reported it, e.g. "plate reader"; required for type "InstrumentOffline". */
+    readonly instrument?: string,
   ) {
     super(message);
     this.name = 'LabFault';

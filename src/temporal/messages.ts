@@ -12,6 +12,8 @@ export const pauseSignal = defineSignal<[PauseRequest?]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');
 export const stopSignal = defineSignal<[StopRequest?]>('stop');
 export const setBudgetUpdate = defineUpdate<SetBudgetResult, [SetBudgetRequest]>('setBudget');
+/** Sent by an experiment to its campaign when it starts or stops waiting for an offline instrument. */
+export const instrumentWaitSignal = defineSignal<[InstrumentWait]>('instrumentWait');
 export const statusQuery = defineQuery<CampaignStatus>('status');
 export const resultsQuery = defineQuery<CampaignResults>('results');
 
@@ -28,4 +30,9 @@ export interface SetBudgetResult {
   previousBudgetUsd: number;
   budgetUsd: number;
   spentUsd: number;
+}
+export interface InstrumentWait {
+  experimentWorkflowId: string;
+  instrument: string;
+  waiting: boolean;
 }

@@ -23,6 +23,8 @@ export interface CampaignSnapshot {
   runs: number;
   /** Prefix of plate ids, unique per campaign execution so a re-run never reuses a plate. */
   platePrefix: string;
+  /** Outcomes before this index are ignored by the failure-rate check (a person resumed after them). */
+  failureWindowStart: number;
 }
 
 export interface RunningExperiment {
@@ -34,6 +36,8 @@ export interface RunningExperiment {
 
 export class CampaignStateModel {
   readonly running = new Map<string, RunningExperiment>();
+  /** Experiments currently waiting for an offline instrument: experiment workflow id → instrument. */
+  readonly waitingFor = new Map<string, string>();
   lifecycle: CampaignLifecycle = 'running';
   detail = '';
   /** Completed-batch count the current estimates were computed from (-1: not yet in this run). */
@@ -57,6 +61,7 @@ export class CampaignStateModel {
       estimates: [],
       runs: 0,
       platePrefix,
+      failureWindowStart: 0,
     });
   }
 
@@ -119,6 +124,7 @@ export class CampaignStateModel {
   /** Records an ended experiment. A proposal is recorded once, whatever order results arrive in. */
   recordOutcome(outcome: ExperimentOutcome): void {
     this.running.delete(outcome.proposal.proposalId);
+    this.waitingFor.delete(outcome.experimentWorkflowId);
     if (this.snapshot.outcomes.some((o) => o.proposal.proposalId === outcome.proposal.proposalId)) return;
     this.snapshot.outcomes.push(outcome);
   }
@@ -153,7 +159,29 @@ export class CampaignStateModel {
       stopRequested: this.snapshot.stopRequested,
       estimates: this.snapshot.estimates,
       runs: this.snapshot.runs,
+      waitingFor: this.waitingInstruments(),
     };
+  }
+
+  /**
+   * Why the campaign should stop itself and ask for a person: the share of failed experiments since
+   * the last resume has passed the configured threshold. Undefined while all is well.
+   */
+  failureAlarm(): string | undefined {
+    const { maxFailureRate, minExperiments } = this.config.failurePause;
+    const recent = this.snapshot.outcomes.slice(this.snapshot.failureWindowStart ?? 0);
+    if (recent.length < minExperiments) return undefined;
+    const failed = recent.filter((o) => o.status === 'failed');
+    if (failed.length / recent.length <= maxFailureRate) return undefined;
+    const types = [...new Set(failed.map((f) => f.failure?.type ?? 'unknown'))].join(', ');
+    return `paused itself: ${failed.length} of ${recent.length} experiments failed (${types}), above the ${Math.round(maxFailureRate * 100)}% threshold; a person is needed — fix the cause, then resume`;
+  }
+
+  /** Instruments experiments are waiting for, with how many wait on each. */
+  waitingInstruments(): { instrument: string; experiments: number }[] {
+    const counts = new Map<string, number>();
+    for (const instrument of this.waitingFor.values()) counts.set(instrument, (counts.get(instrument) ?? 0) + 1);
+    return [...counts.entries()].map(([instrument, experiments]) => ({ instrument, experiments }));
   }
 
   /** Why a new budget is refused, or undefined if it is acceptable. */

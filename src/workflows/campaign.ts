@@ -15,7 +15,15 @@ import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignState } from '../domain/campaign-status';
 import type { ExperimentOutcome, Proposal } from '../domain/types';
 import { wellForIndex } from '../lab/plate';
-import { pauseSignal, resultsQuery, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../temporal/messages';
+import {
+  instrumentWaitSignal,
+  pauseSignal,
+  resultsQuery,
+  resumeSignal,
+  setBudgetUpdate,
+  statusQuery,
+  stopSignal,
+} from '../temporal/messages';
 import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
 import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
 import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput } from './experiment';
@@ -55,8 +63,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     state.snapshot.pauseReason = request?.reason ?? 'paused by operator';
   });
   setHandler(resumeSignal, () => {
+    if (!state.snapshot.paused) return; // resuming a running campaign is a no-op
     state.snapshot.paused = false;
     state.snapshot.pauseReason = '';
+    // Failures a person has already looked at do not trip the alarm again.
+    state.snapshot.failureWindowStart = state.snapshot.outcomes.length;
+  });
+  setHandler(instrumentWaitSignal, ({ experimentWorkflowId, instrument, waiting }) => {
+    if (waiting) state.waitingFor.set(experimentWorkflowId, instrument);
+    else state.waitingFor.delete(experimentWorkflowId);
   });
   setHandler(stopSignal, (request) => {
     if (state.snapshot.stopRequested) return;
@@ -146,6 +161,11 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     await runBatch(state, input, iteration, batch);
     state.normaliseIteration(iteration);
     state.snapshot.iteration = iteration;
+    const alarm = state.failureAlarm();
+    if (alarm && !state.snapshot.paused) {
+      state.snapshot.paused = true;
+      state.snapshot.pauseReason = alarm;
+    }
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);

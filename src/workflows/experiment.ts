@@ -1,4 +1,13 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { INSTRUMENT_OFFLINE } from '../lab/driver';
+import { instrumentWaitSignal } from '../temporal/messages';
 import type { LabActivities } from '../activities/lab-activities';
 import type { CellLineBiology } from '../config/lab-profile';
 import { stepCosts, type CompoundPricing } from '../domain/costs';
@@ -53,7 +62,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
 
   const step = async <T>(name: string, costUsd: number, run: () => Promise<T>): Promise<T> => {
     try {
-      const result = await run();
+      const result = await waitThroughOutages(run);
       spentUsd += costUsd;
       completedSteps.push(name);
       return result;
@@ -87,6 +96,48 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     lab.measureWell({ location, assay: proposal.assay, treatmentHours: input.protocol.treatmentHours }),
   );
   return { readout, costUsd: round6(spentUsd) };
+}
+
+/**
+ * Runs a lab step; while its instrument is offline, waits on a durable timer (backing off from
+ * 2 s to 1 min of real time) and tells the campaign which instrument it waits for, however long
+ * the outage lasts. An outage is not the experiment's fault, so it never fails it.
+ */
+async function waitThroughOutages<T>(run: () => Promise<T>): Promise<T> {
+  let backoffMs = 2_000;
+  let waitingFor: string | undefined;
+  for (;;) {
+    try {
+      const result = await run();
+      if (waitingFor) await tellCampaign(waitingFor, false);
+      return result;
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (!(cause instanceof ApplicationFailure) || cause.type !== INSTRUMENT_OFFLINE) throw err;
+      const instrument = (cause.details?.[0] as { instrument?: string } | undefined)?.instrument ?? 'instrument';
+      if (waitingFor !== instrument) {
+        if (waitingFor) await tellCampaign(waitingFor, false);
+        await tellCampaign(instrument, true);
+        waitingFor = instrument;
+      }
+      await sleep(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, 60_000);
+    }
+  }
+}
+
+async function tellCampaign(instrument: string, waiting: boolean): Promise<void> {
+  const { parent, workflowId } = workflowInfo();
+  if (!parent) return;
+  try {
+    await getExternalWorkflowHandle(parent.workflowId).signal(instrumentWaitSignal, {
+      experimentWorkflowId: workflowId,
+      instrument,
+      waiting,
+    });
+  } catch {
+    // The campaign may have moved to a new run (continue-as-new) or ended; the wait goes on regardless.
+  }
 }
 
 /** Lab hours → real milliseconds on the campaign's clock (3600 s per lab hour is real time). */

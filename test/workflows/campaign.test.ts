@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
 import type { CampaignStatus } from '../../src/domain/campaign-status';
-import type { LabDriver } from '../../src/lab/driver';
+import { INSTRUMENT_OFFLINE, LabFault, type LabDriver } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
@@ -148,7 +148,7 @@ describe('campaign workflow on the real dev server', () => {
 
   it('records a contaminated well as failed with its reason and cost, excludes it, and carries on', async () => {
     await withWorkers(env, async (lab) => {
-      const base = testConfig({ maxIterations: 2, batchSize: 8, seed: 11 });
+      const base = testConfig({ maxIterations: 2, batchSize: 8, seed: 11, failurePause: { maxFailureRate: 1 } });
       const config = { ...base, labProfile: { ...base.labProfile, faults: { contaminationRate: 0.25, transientErrorRate: 0 } } };
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
       const results = await handle.result();
@@ -165,6 +165,47 @@ describe('campaign workflow on the real dev server', () => {
       const failedTreatments = failed.filter((f) => !f.proposal.isControl).length;
       expect(results.status.experiments.done).toBe(16 - failedTreatments);
     });
+  });
+
+  it('pauses itself and says why when the failure rate passes the threshold', async () => {
+    await withWorkers(env, async (lab) => {
+      const base = testConfig({ maxIterations: 5, batchSize: 8, seed: 3, failurePause: { maxFailureRate: 0.2, minExperiments: 5 } });
+      const config = { ...base, labProfile: { ...base.labProfile, faults: { contaminationRate: 0.7, transientErrorRate: 0 } } };
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      const paused = await waitForStatus(() => handle.query(statusQuery), (s) => s.state === 'paused');
+      expect(paused.iteration).toBe(1);
+      expect(paused.detail).toMatch(/experiments failed \(Contamination\).*a person is needed/);
+      await handle.signal(stopSignal);
+      expect((await handle.result()).status.state).toBe('stopped');
+    });
+  });
+
+  it('waits for an offline instrument, names it in the status, and continues when it is back', async () => {
+    let readerOnline = false;
+    const offlineReader = (driver: LabDriver): LabDriver => ({
+      ...driver,
+      async read(request) {
+        if (!readerOnline) throw new LabFault(INSTRUMENT_OFFLINE, 'plate reader is offline', false, 'plate reader');
+        return driver.read(request);
+      },
+    });
+    await withWorkers(
+      env,
+      async (lab) => {
+        const config = testConfig({ maxIterations: 1 });
+        const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+        const waiting = await waitForStatus(
+          () => handle.query(statusQuery),
+          (s) => s.waitingFor.some((w) => w.instrument === 'plate reader' && w.experiments === 6),
+        );
+        expect(waiting.state).toBe('running');
+        readerOnline = true;
+        const results = await handle.result();
+        expect(results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+        expect(results.status.waitingFor).toEqual([]);
+      },
+      { wrapDriver: offlineReader },
+    );
   });
 
   it('continues as new when Temporal suggests it and keeps every result and the budget', async () => {
