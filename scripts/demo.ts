@@ -35,7 +35,9 @@ async function main(): Promise<void> {
       await previous.terminate('superseded by a new demo run');
     }
     await startCampaign(opts, config, campaignId);
-    console.log(`started ${campaignId}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.maxIterations} iterations × ${config.batchSize} experiments`);
+    console.log(
+      `started ${campaignId}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.maxIterations} iterations × ${config.batchSize} experiments`,
+    );
 
     let reported = 0;
     for (;;) {
@@ -61,7 +63,10 @@ async function main(): Promise<void> {
   }
 }
 
-function startWorker(role: 'orchestration' | 'lab', env: NodeJS.ProcessEnv): { process: ChildProcess; ready: Promise<void> } {
+function startWorker(
+  role: 'orchestration' | 'lab',
+  env: NodeJS.ProcessEnv,
+): { process: ChildProcess; ready: Promise<void> } {
   mkdirSync(resolve('var/log'), { recursive: true });
   const log = openSync(resolve(`var/log/${role}-worker.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(`src/workers/${role}.ts`)], {
@@ -72,7 +77,9 @@ function startWorker(role: 'orchestration' | 'lab', env: NodeJS.ProcessEnv): { p
     child.stdout!.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('polling')) resolveReady();
     });
-    child.once('exit', (code) => reject(new Error(`${role} worker exited (code ${code}); see var/log/${role}-worker.log`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${role} worker exited (code ${code}); see var/log/${role}-worker.log`)),
+    );
   });
   return { process: child, ready };
 }

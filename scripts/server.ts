@@ -4,7 +4,9 @@ import { ensureLocalServer, stopLocalServer } from '../src/devserver/local-serve
 const command = process.argv[2];
 if (command === 'start') {
   ensureLocalServer()
-    .then(({ started }) => console.log(started ? 'dev server running on 127.0.0.1:7233' : 'dev server already running on 127.0.0.1:7233'))
+    .then(({ started }) =>
+      console.log(started ? 'dev server running on 127.0.0.1:7233' : 'dev server already running on 127.0.0.1:7233'),
+    )
     .catch((err) => {
       console.error(`error: ${(err as Error).message}`);
       process.exit(1);

@@ -1,7 +1,6 @@
 import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
-import type { DoseReceipt, FaultProfile, LabDriver, PairResponseTruth, SeedReceipt } from '../lab/driver';
+import type { DoseReceipt, LabDriver, PairResponseTruth, SeedReceipt, SeedRequest } from '../lab/driver';
 import { INSTRUMENT_OFFLINE, LabFault } from '../lab/driver';
-import type { CellLineBiology } from '../config/lab-profile';
 import type { Assay, RawReadout, WellLocation } from '../domain/types';
 
 /**
@@ -16,7 +15,7 @@ export interface SeedWellInput {
   cellLine: string;
   cellsPerWell: number;
   volumeMicrolitres: number;
-  simulation: { labSeed: number; biology: CellLineBiology; faults: FaultProfile };
+  simulation: SeedRequest['simulation'];
 }
 
 export interface AddCompoundInput {
@@ -37,13 +36,19 @@ export interface MeasureWellInput {
 export function createLabActivities(driver: LabDriver) {
   return {
     async seedWell(input: SeedWellInput): Promise<SeedReceipt> {
-      return withHardware(() => driver.seed({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }));
+      return withHardware(() =>
+        driver.seed({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }),
+      );
     },
     async addCompound(input: AddCompoundInput): Promise<DoseReceipt> {
-      return withHardware(() => driver.dose({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }));
+      return withHardware(() =>
+        driver.dose({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }),
+      );
     },
     async measureWell(input: MeasureWellInput): Promise<RawReadout> {
-      return withHardware(() => driver.read({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }));
+      return withHardware(() =>
+        driver.read({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }),
+      );
     },
   };
 }
@@ -54,7 +59,8 @@ export type LabActivities = ReturnType<typeof createLabActivities>;
 export function operationKey(): string {
   const info = activityInfo();
   const execution = info.workflowExecution;
-  if (!execution) throw ApplicationFailure.nonRetryable('lab activities must be called from a workflow', 'InvalidOperation');
+  if (!execution)
+    throw ApplicationFailure.nonRetryable('lab activities must be called from a workflow', 'InvalidOperation');
   return `${execution.workflowId}/${execution.runId}/${info.activityId}:${info.activityType}`;
 }
 
@@ -68,7 +74,12 @@ async function withHardware<T>(operation: () => Promise<T>): Promise<T> {
     if (err instanceof LabFault) {
       if (err.type === INSTRUMENT_OFFLINE) {
         // Not retried here: the workflow waits on a timer and reports the instrument it waits for.
-        throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true, details: [{ instrument: err.instrument ?? 'instrument' }] });
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: err.type,
+          nonRetryable: true,
+          details: [{ instrument: err.instrument ?? 'instrument' }],
+        });
       }
       throw err.permanent
         ? ApplicationFailure.nonRetryable(err.message, err.type)

@@ -9,7 +9,14 @@ import {
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { temporalSettings } from '../temporal/connection';
-import { pauseSignal, resultsQuery, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../temporal/messages';
+import {
+  pauseSignal,
+  resultsQuery,
+  resumeSignal,
+  setBudgetUpdate,
+  statusQuery,
+  stopSignal,
+} from '../temporal/messages';
 import type { SetBudgetResult } from '../temporal/messages';
 import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
 import { taskQueuesFromEnv } from '../temporal/task-queues';
@@ -89,7 +96,10 @@ export async function startCampaign(
 }
 
 /** Accepts "campaign-demo" or the bare name "demo". */
-export async function findCampaign(opts: CampaignClientOptions, id: string): Promise<WorkflowHandle<typeof campaignWorkflow>> {
+export async function findCampaign(
+  opts: CampaignClientOptions,
+  id: string,
+): Promise<WorkflowHandle<typeof campaignWorkflow>> {
   if (!CAMPAIGN_ID_PATTERN.test(id)) throw new CliError(`"${id}" is not a valid campaign id`, 2);
   const candidates = id.startsWith('campaign-') ? [id] : [id, `campaign-${id}`];
   for (const candidate of candidates) {
@@ -113,7 +123,9 @@ async function isRunning(handle: WorkflowHandle): Promise<boolean> {
 async function requireRunning(handle: WorkflowHandle, action: string): Promise<void> {
   const description = await handle.describe();
   if (description.status.name !== 'RUNNING') {
-    throw new CliError(`cannot ${action} campaign "${handle.workflowId}": it has already ended (${description.status.name.toLowerCase()})`);
+    throw new CliError(
+      `cannot ${action} campaign "${handle.workflowId}": it has already ended (${description.status.name.toLowerCase()})`,
+    );
   }
 }
 
@@ -122,7 +134,9 @@ export async function campaignResults(opts: CampaignClientOptions, id: string): 
   if (await isRunning(handle)) return handle.query(resultsQuery);
   const description = await handle.describe();
   if (description.status.name === 'COMPLETED') return handle.result();
-  throw new CliError(`campaign "${handle.workflowId}" ended as ${description.status.name.toLowerCase()}; it has no results`);
+  throw new CliError(
+    `campaign "${handle.workflowId}" ended as ${description.status.name.toLowerCase()}; it has no results`,
+  );
 }
 
 export async function campaignStatus(opts: CampaignClientOptions, id: string): Promise<CampaignStatus> {
@@ -152,7 +166,11 @@ export async function stopCampaign(opts: CampaignClientOptions, id: string, reas
   return handle.query(statusQuery);
 }
 
-export async function setCampaignBudget(opts: CampaignClientOptions, id: string, budgetUsd: number): Promise<SetBudgetResult> {
+export async function setCampaignBudget(
+  opts: CampaignClientOptions,
+  id: string,
+  budgetUsd: number,
+): Promise<SetBudgetResult> {
   const handle = await findCampaign(opts, id);
   await requireRunning(handle, 'change the budget of');
   try {
@@ -175,7 +193,10 @@ export interface CampaignListing {
 
 export async function listCampaigns(opts: CampaignClientOptions, limit = 50): Promise<CampaignListing[]> {
   const out: CampaignListing[] = [];
-  for await (const wf of opts.client.workflow.list({ query: `WorkflowType = 'campaignWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`, pageSize: limit })) {
+  for await (const wf of opts.client.workflow.list({
+    query: `WorkflowType = 'campaignWorkflow' AND ExecutionStatus != 'ContinuedAsNew'`,
+    pageSize: limit,
+  })) {
     out.push({
       campaignId: wf.workflowId,
       state: wf.typedSearchAttributes.get(CAMPAIGN_STATUS) ?? wf.status.name.toLowerCase(),

@@ -53,13 +53,18 @@ const COMMANDS: Record<string, CommandSpec> = {
 };
 
 /** Parse and validate argv before anything touches Temporal; throws CliError (exit 2) naming the problem. */
-export function parseCommand(argv: string[]): { command: string; args: string[]; flags: Record<string, string | boolean | undefined> } {
+export function parseCommand(argv: string[]): {
+  command: string;
+  args: string[];
+  flags: Record<string, string | boolean | undefined>;
+} {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     return { command: 'help', args: [], flags: {} };
   }
   const spec = COMMANDS[command];
-  if (!spec) throw new CliError(`unknown command "${command}"; allowed: ${Object.keys(COMMANDS).join(', ')}\n\n${USAGE}`, 2);
+  if (!spec)
+    throw new CliError(`unknown command "${command}"; allowed: ${Object.keys(COMMANDS).join(', ')}\n\n${USAGE}`, 2);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: spec.options, allowPositionals: true, strict: true });
@@ -80,7 +85,10 @@ export function parseCommand(argv: string[]): { command: string; args: string[];
 /** Strictly parse a USD amount: digits with an optional decimal part, nothing else. */
 export function parseUsd(text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text.trim())) {
-    throw new CliError(`usd: "${text}" is not an amount; allowed: a non-negative number of US dollars such as 250 or 99.50`, 2);
+    throw new CliError(
+      `usd: "${text}" is not an amount; allowed: a non-negative number of US dollars such as 250 or 99.50`,
+      2,
+    );
   }
   return Number(text);
 }
@@ -114,7 +122,9 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'pause': {
         const status = await pauseCampaign(opts, args[0]!, flags.reason as string | undefined);
-        out(`${status.campaignId}: pause requested; ${status.experiments.running} running experiment(s) will finish, no new ones start`);
+        out(
+          `${status.campaignId}: pause requested; ${status.experiments.running} running experiment(s) will finish, no new ones start`,
+        );
         return 0;
       }
       case 'resume': {
@@ -124,12 +134,16 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'budget': {
         const result = await setCampaignBudget(opts, args[0]!, budget!);
-        out(`budget changed from $${result.previousBudgetUsd.toFixed(2)} to $${result.budgetUsd.toFixed(2)} ($${result.spentUsd.toFixed(2)} spent)`);
+        out(
+          `budget changed from $${result.previousBudgetUsd.toFixed(2)} to $${result.budgetUsd.toFixed(2)} ($${result.spentUsd.toFixed(2)} spent)`,
+        );
         return 0;
       }
       case 'stop': {
         const status = await stopCampaign(opts, args[0]!, flags.reason as string | undefined);
-        out(`${status.campaignId}: stop requested; ${status.experiments.running} running experiment(s) will finish first`);
+        out(
+          `${status.campaignId}: stop requested; ${status.experiments.running} running experiment(s) will finish first`,
+        );
         return 0;
       }
       case 'results': {

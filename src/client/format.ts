@@ -6,7 +6,11 @@ import type { CampaignListing } from './campaign-client';
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
@@ -65,19 +69,52 @@ export function formatResults(r: CampaignResults): string {
   ]);
   const header = `${r.status.campaignId}: ${r.status.state}${r.status.detail ? ` (${r.status.detail})` : ''}; ${treatments.length} experiments, ${r.outcomes.length - treatments.length} vehicle controls, ${usd(r.status.spentUsd)} spent`;
   const response = r.outcomes[0]?.proposal.assay === 'imaging' ? 'cells vs vehicle' : 'viability vs vehicle';
-  return [header, '', table(['cell line', 'compound', 'dose µM', response, 'raw signal', 'well', 'iter', 'cost'], rows)].join('\n');
+  return [
+    header,
+    '',
+    table(['cell line', 'compound', 'dose µM', response, 'raw signal', 'well', 'iter', 'cost'], rows),
+  ].join('\n');
 }
 
 const CSV_COLUMNS = [
-  'proposalId', 'experimentWorkflowId', 'iteration', 'cellLine', 'compound', 'doseMicromolar', 'assay', 'isControl',
-  'plateId', 'well', 'status', 'rawSignal', 'normalisedResponse', 'cellCount', 'phenotypeScore', 'failureType', 'costUsd',
+  'proposalId',
+  'experimentWorkflowId',
+  'iteration',
+  'cellLine',
+  'compound',
+  'doseMicromolar',
+  'assay',
+  'isControl',
+  'plateId',
+  'well',
+  'status',
+  'rawSignal',
+  'normalisedResponse',
+  'cellCount',
+  'phenotypeScore',
+  'failureType',
+  'costUsd',
 ] as const;
 
 export function resultsCsv(r: CampaignResults): string {
   const row = (o: ExperimentOutcome): (string | number | boolean | undefined)[] => [
-    o.proposal.proposalId, o.experimentWorkflowId, o.iteration, o.proposal.cellLine, o.proposal.compound,
-    o.proposal.doseMicromolar, o.proposal.assay, o.proposal.isControl, o.location.plateId, o.location.well, o.status,
-    o.readout?.signal, o.normalisedResponse, o.readout?.cellCount, o.readout?.phenotypeScore, o.failure?.type, o.costUsd,
+    o.proposal.proposalId,
+    o.experimentWorkflowId,
+    o.iteration,
+    o.proposal.cellLine,
+    o.proposal.compound,
+    o.proposal.doseMicromolar,
+    o.proposal.assay,
+    o.proposal.isControl,
+    o.location.plateId,
+    o.location.well,
+    o.status,
+    o.readout?.signal,
+    o.normalisedResponse,
+    o.readout?.cellCount,
+    o.readout?.phenotypeScore,
+    o.failure?.type,
+    o.costUsd,
   ];
   const escape = (v: string | number | boolean | undefined) => {
     const s = v === undefined ? '' : String(v);

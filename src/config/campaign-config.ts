@@ -40,7 +40,10 @@ export type Objective = z.infer<typeof objectiveSchema>;
 
 const nameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 characters of lower-case letters, digits and "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1-63 characters of lower-case letters, digits and "-", starting with a letter or digit',
+  );
 
 export const campaignConfigSchema = z
   .strictObject({
@@ -65,7 +68,12 @@ export const campaignConfigSchema = z
       .default({ type: 'ic50', halfWidthLog10: 0.1 }),
     /** Which learner proposes batches. */
     proposer: z.enum(['space-filling', 'bayesian']).default('space-filling'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     /** Path to a lab profile YAML (relative to the config file), or "builtin". */
     labProfile: z.string().min(1).default('builtin'),
     /** Real seconds per lab hour: 3600 is real time; the demo uses ~0.02. */
@@ -102,7 +110,8 @@ export const campaignConfigSchema = z
     ] as const) {
       const seen = new Set<string>();
       list.forEach((v, i) => {
-        if (seen.has(v)) ctx.addIssue({ code: 'custom', path: [field, i], message: `"${v}" is listed twice`, input: v });
+        if (seen.has(v))
+          ctx.addIssue({ code: 'custom', path: [field, i], message: `"${v}" is listed twice`, input: v });
         seen.add(v);
       });
     }
@@ -133,11 +142,19 @@ export function resolveCampaignConfig(raw: unknown, source: string, baseDir = pr
   const knownCompounds = Object.keys(labProfile.compounds);
   parsed.cellLines.forEach((line, i) => {
     if (!labProfile.cellLines[line])
-      problems.push({ field: `cellLines[${i}]`, value: line, message: `unknown cell line; known: ${knownLines.join(', ')}` });
+      problems.push({
+        field: `cellLines[${i}]`,
+        value: line,
+        message: `unknown cell line; known: ${knownLines.join(', ')}`,
+      });
   });
   parsed.compounds.forEach((c, i) => {
     if (!labProfile.compounds[c])
-      problems.push({ field: `compounds[${i}]`, value: c, message: `unknown compound; known: ${knownCompounds.join(', ')}` });
+      problems.push({
+        field: `compounds[${i}]`,
+        value: c,
+        message: `unknown compound; known: ${knownCompounds.join(', ')}`,
+      });
   });
   if (problems.length === 0) {
     for (const c of parsed.compounds) {
@@ -155,7 +172,11 @@ export function resolveCampaignConfig(raw: unknown, source: string, baseDir = pr
     for (const key of ['killLine', 'spareLine'] as const) {
       const line = parsed.objective[key];
       if (!parsed.cellLines.includes(line))
-        problems.push({ field: `objective.${key}`, value: line, message: `must be one of cellLines: ${parsed.cellLines.join(', ')}` });
+        problems.push({
+          field: `objective.${key}`,
+          value: line,
+          message: `must be one of cellLines: ${parsed.cellLines.join(', ')}`,
+        });
     }
   }
   if (problems.length > 0) throw new ConfigError(source, problems);
@@ -177,7 +198,11 @@ function loadProfile(ref: string, baseDir: string, source: string): LabProfile {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(source, [
-      { field: 'labProfile', value: ref, message: `cannot read the lab profile file (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a path to a YAML file or "builtin"` },
+      {
+        field: 'labProfile',
+        value: ref,
+        message: `cannot read the lab profile file (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a path to a YAML file or "builtin"`,
+      },
     ]);
   }
   return parseLabProfile(text, path);
@@ -187,17 +212,25 @@ function loadProfile(ref: string, baseDir: string, source: string): LabProfile {
 export function parseCampaignYaml(text: string, source: string, baseDir?: string): CampaignConfig {
   if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
     throw new ConfigError(source, [
-      { field: '(file)', value: undefined, message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few hundred bytes` },
+      {
+        field: '(file)',
+        value: undefined,
+        message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few hundred bytes`,
+      },
     ]);
   }
   let raw: unknown;
   try {
     raw = parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
-    throw new ConfigError(source, [{ field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` }]);
+    throw new ConfigError(source, [
+      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` },
+    ]);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(source, [{ field: '(top level)', value: raw, message: 'must be a YAML mapping of campaign settings' }]);
+    throw new ConfigError(source, [
+      { field: '(top level)', value: raw, message: 'must be a YAML mapping of campaign settings' },
+    ]);
   }
   return resolveCampaignConfig(raw, source, baseDir);
 }
@@ -207,11 +240,21 @@ export function loadCampaignConfigFile(path: string): CampaignConfig {
   try {
     size = statSync(path).size;
   } catch (err) {
-    throw new ConfigError(path, [{ field: '(file)', value: path, message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    throw new ConfigError(path, [
+      {
+        field: '(file)',
+        value: path,
+        message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      },
+    ]);
   }
   if (size > MAX_CONFIG_BYTES) {
     throw new ConfigError(path, [
-      { field: '(file)', value: `${size} bytes`, message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few hundred bytes` },
+      {
+        field: '(file)',
+        value: `${size} bytes`,
+        message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few hundred bytes`,
+      },
     ]);
   }
   return parseCampaignYaml(readFileSync(path, 'utf8'), path, dirname(resolve(path)));

@@ -60,7 +60,9 @@ export function parseLabProfile(yamlText: string, source: string): LabProfile {
   try {
     raw = parseYaml(yamlText);
   } catch (err) {
-    throw new ConfigError(source, [{ field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message}` }]);
+    throw new ConfigError(source, [
+      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message}` },
+    ]);
   }
   const own = parseWith(labProfileSchema, raw ?? {}, source);
   if (!own.extendsBuiltin) return own;

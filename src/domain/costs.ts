@@ -30,8 +30,14 @@ export function seedCostLines(assay: Assay): CostLine[] {
   return [
     { item: 'plate share', usd: plate / 96 },
     { item: 'tips', usd: PRICES.tipUsd },
-    { item: 'medium (DMEM + 10% FBS)', usd: ml * (1 - PROTOCOL.fbsFraction) * PRICES.dmemUsdPerMl + ml * PROTOCOL.fbsFraction * PRICES.fbsUsdPerMl },
-    { item: 'liquid handler time', usd: (TIMINGS.liquidHandlerSecondsPerTransfer / 3600) * PRICES.liquidHandlerUsdPerHour },
+    {
+      item: 'medium (DMEM + 10% FBS)',
+      usd: ml * (1 - PROTOCOL.fbsFraction) * PRICES.dmemUsdPerMl + ml * PROTOCOL.fbsFraction * PRICES.fbsUsdPerMl,
+    },
+    {
+      item: 'liquid handler time',
+      usd: (TIMINGS.liquidHandlerSecondsPerTransfer / 3600) * PRICES.liquidHandlerUsdPerHour,
+    },
   ];
 }
 
@@ -42,7 +48,10 @@ export function doseCostLines(doseMicromolar: number, compound: CompoundPricing 
     { item: 'tips', usd: PRICES.tipUsd },
     { item: 'compound', usd: mg * (compound?.usdPerMg ?? 0) },
     { item: 'DMSO', usd: finalLitres * 1000 * PROTOCOL.dmsoFractionOfFinal * PRICES.dmsoUsdPerMl },
-    { item: 'liquid handler time', usd: (TIMINGS.liquidHandlerSecondsPerTransfer / 3600) * PRICES.liquidHandlerUsdPerHour },
+    {
+      item: 'liquid handler time',
+      usd: (TIMINGS.liquidHandlerSecondsPerTransfer / 3600) * PRICES.liquidHandlerUsdPerHour,
+    },
   ];
 }
 

@@ -37,7 +37,17 @@ export interface SeedRequest {
   volumeMicrolitres: number;
   /** Attempt number of the calling activity (1-based); fault injection draws per attempt. */
   attempt: number;
-  simulation: { labSeed: number; biology: CellLineBiology; faults: FaultProfile };
+  simulation: {
+    labSeed: number;
+    biology: CellLineBiology;
+    faults: FaultProfile;
+    /**
+     * Logical plate identity for the simulator's random streams (e.g. "<campaign name>/p003"),
+     * so a rerun of the same campaign and seed on new physical plates reads the same numbers.
+     * Defaults to the plate id.
+     */
+    plateNoiseKey?: string;
+  };
 }
 
 export interface DoseRequest {

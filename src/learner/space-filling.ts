@@ -17,7 +17,9 @@ export const spaceFillingProposer: Proposer = {
       const key = pairKey(t.cellLine, t.compound);
       tried.set(key, [...(tried.get(key) ?? []), Math.log10(t.doseMicromolar)]);
     }
-    const pairs = settings.cellLines.flatMap((cellLine) => settings.compounds.map((compound) => ({ cellLine, compound })));
+    const pairs = settings.cellLines.flatMap((cellLine) =>
+      settings.compounds.map((compound) => ({ cellLine, compound })),
+    );
 
     const treatments: Proposal[] = [];
     for (let n = 0; n < input.maxTreatments; n++) {
@@ -82,7 +84,12 @@ function roundDose(doseMicromolar: number): number {
   return Number(doseMicromolar.toPrecision(4));
 }
 
-export function vehicleControls(treatments: Proposal[], perLine: number, idPrefix: string, assay: Proposal['assay']): Proposal[] {
+export function vehicleControls(
+  treatments: Proposal[],
+  perLine: number,
+  idPrefix: string,
+  assay: Proposal['assay'],
+): Proposal[] {
   const lines = [...new Set(treatments.map((t) => t.cellLine))];
   const controls: Proposal[] = [];
   for (const cellLine of lines) {
@@ -115,7 +122,12 @@ export function interpolatedEstimate(cellLine: string, compound: string, observa
     const b = points[i]!;
     if (a.y >= 0.5 && b.y < 0.5) {
       const x = a.x + ((a.y - 0.5) / (a.y - b.y)) * (b.x - a.x);
-      return { ...base, ic50Micromolar: Number((10 ** x).toPrecision(3)), ic50LowMicromolar: 10 ** a.x, ic50HighMicromolar: 10 ** b.x };
+      return {
+        ...base,
+        ic50Micromolar: Number((10 ** x).toPrecision(3)),
+        ic50LowMicromolar: 10 ** a.x,
+        ic50HighMicromolar: 10 ** b.x,
+      };
     }
   }
   const allAbove = points.every((p) => p.y >= 0.5);

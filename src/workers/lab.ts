@@ -16,7 +16,12 @@ import { runUntilSignalled } from './run';
 export const DEFAULT_LAB_DB = resolve('var/lab/lab.db');
 
 export async function createLabWorker(
-  options: { connection: NativeConnection; namespace: string; driver: LabDriver; taskQueue?: string } & Partial<WorkerOptions>,
+  options: {
+    connection: NativeConnection;
+    namespace: string;
+    driver: LabDriver;
+    taskQueue?: string;
+  } & Partial<WorkerOptions>,
 ): Promise<Worker> {
   const { driver, taskQueue = LAB_TASK_QUEUE, ...rest } = options;
   return Worker.create({

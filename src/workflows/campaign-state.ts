@@ -115,7 +115,10 @@ export class CampaignStateModel {
   }
 
   triedDoses(): { cellLine: string; compound: string; doseMicromolar: number }[] {
-    const all = [...this.snapshot.outcomes.map((o) => o.proposal), ...[...this.running.values()].map((r) => r.proposal)];
+    const all = [
+      ...this.snapshot.outcomes.map((o) => o.proposal),
+      ...[...this.running.values()].map((r) => r.proposal),
+    ];
     return all
       .filter((p) => !p.isControl)
       .map((p) => ({ cellLine: p.cellLine, compound: p.compound, doseMicromolar: p.doseMicromolar }));

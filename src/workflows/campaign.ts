@@ -176,7 +176,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
 }
 
 /** Runs one batch on one plate; results are matched to proposals by id, whatever order they end in. */
-async function runBatch(state: CampaignStateModel, input: CampaignInput, iteration: number, batch: Proposal[]): Promise<void> {
+async function runBatch(
+  state: CampaignStateModel,
+  input: CampaignInput,
+  iteration: number,
+  batch: Proposal[],
+): Promise<void> {
   const { config } = input;
   const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
   const cellsPerWell = config.assay === 'imaging' ? 5_000 : 10_000;
@@ -197,6 +202,7 @@ async function runBatch(state: CampaignStateModel, input: CampaignInput, iterati
           labSeed: config.seed,
           biology: config.labProfile.cellLines[proposal.cellLine]!,
           faults: config.labProfile.faults,
+          plateNoiseKey: `${config.name}/p${String(iteration).padStart(3, '0')}`,
           response:
             truth && !proposal.isControl
               ? {
@@ -224,7 +230,8 @@ async function runBatch(state: CampaignStateModel, input: CampaignInput, iterati
         });
         outcome = { ...base, status: 'succeeded', readout: report.readout, costUsd: report.costUsd };
       } catch (err) {
-        const failure = err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+        const failure =
+          err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
         const details = failure?.details?.[0] as ExperimentFailureDetails | undefined;
         outcome = {
           ...base,

@@ -30,7 +30,13 @@ export interface ExperimentInput {
   protocol: { attachmentHours: number; treatmentHours: number; cellsPerWell: number };
   secondsPerLabHour: number;
   compoundPricing?: CompoundPricing;
-  simulation: { labSeed: number; biology: CellLineBiology; faults: FaultProfile; response?: PairResponseTruth };
+  simulation: {
+    labSeed: number;
+    biology: CellLineBiology;
+    faults: FaultProfile;
+    response?: PairResponseTruth;
+    plateNoiseKey?: string;
+  };
 }
 
 export interface ExperimentReport {
@@ -77,7 +83,12 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       cellLine: proposal.cellLine,
       cellsPerWell: input.protocol.cellsPerWell,
       volumeMicrolitres: MEDIUM_MICROLITRES,
-      simulation: { labSeed: input.simulation.labSeed, biology: input.simulation.biology, faults: input.simulation.faults },
+      simulation: {
+        labSeed: input.simulation.labSeed,
+        biology: input.simulation.biology,
+        faults: input.simulation.faults,
+        plateNoiseKey: input.simulation.plateNoiseKey,
+      },
     }),
   );
   await sleep(labHours(input.protocol.attachmentHours, input.secondsPerLabHour));
@@ -160,4 +171,3 @@ function experimentFailure(err: unknown, stepName: string, details: ExperimentFa
 function round6(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
 }
-

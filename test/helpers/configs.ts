@@ -2,7 +2,9 @@ import { resolveCampaignConfig, type CampaignConfig, type CampaignConfigInput } 
 import { uniqueName } from './temporal-env';
 
 /** A small, fast campaign (0.02 s per lab hour) with overrides; the name is unique per call. */
-export function testConfig(overrides: Partial<CampaignConfigInput> & { labProfileObject?: CampaignConfig['labProfile'] } = {}): CampaignConfig {
+export function testConfig(
+  overrides: Partial<CampaignConfigInput> & { labProfileObject?: CampaignConfig['labProfile'] } = {},
+): CampaignConfig {
   const { labProfileObject, ...rest } = overrides;
   const config = resolveCampaignConfig(
     {

@@ -25,7 +25,9 @@ export function startWorkerProcess(role: 'orchestration' | 'lab', env: NodeJS.Pr
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.once('exit', (code, signal) => fail(new Error(`${role} worker exited (${code ?? signal}): ${output.join('')}`)));
+    child.once('exit', (code, signal) =>
+      fail(new Error(`${role} worker exited (${code ?? signal}): ${output.join('')}`)),
+    );
   });
   ready.catch(() => undefined);
   return { role, process: child, output, ready };

@@ -44,7 +44,9 @@ describe('campaign config validation', () => {
 
   it('uses 48 h treatment for imaging unless the protocol says otherwise', () => {
     expect(parseCampaignYaml(yamlWith({ assay: 'imaging' }), 'c').protocol.treatmentHours).toBe(48);
-    expect(parseCampaignYaml(yamlWith({ assay: 'imaging', protocol: { treatmentHours: 72 } }), 'c').protocol.treatmentHours).toBe(72);
+    expect(
+      parseCampaignYaml(yamlWith({ assay: 'imaging', protocol: { treatmentHours: 72 } }), 'c').protocol.treatmentHours,
+    ).toBe(72);
   });
 
   // Each bad config must name the field, show the bad value and say what is allowed.
@@ -61,32 +63,88 @@ describe('campaign config validation', () => {
     ['cellLines not a list', yamlWith({ cellLines: 'U2OS' }), [/cellLines/, /"U2OS"/]],
     ['no cell lines', yamlWith({ cellLines: [] }), [/cellLines/, /at least one cell line/]],
     ['no compounds', yamlWith({ compounds: [] }), [/compounds/, /at least one compound/]],
-    ['an unknown cell line', yamlWith({ cellLines: ['U2OS', 'Vero'] }), [/cellLines\[1\]/, /"Vero"/, /known: HEK293T, HeLa/]],
-    ['an unknown compound', yamlWith({ compounds: ['aspirin'] }), [/compounds\[0\]/, /"aspirin"/, /known: staurosporine/]],
+    [
+      'an unknown cell line',
+      yamlWith({ cellLines: ['U2OS', 'Vero'] }),
+      [/cellLines\[1\]/, /"Vero"/, /known: HEK293T, HeLa/],
+    ],
+    [
+      'an unknown compound',
+      yamlWith({ compounds: ['aspirin'] }),
+      [/compounds\[0\]/, /"aspirin"/, /known: staurosporine/],
+    ],
     ['a line listed twice', yamlWith({ cellLines: ['U2OS', 'U2OS'] }), [/cellLines\[1\]/, /listed twice/]],
-    ['a pair with no ground truth', yamlWith({ cellLines: ['iPSC'] }), [/labProfile/, /iPSC × staurosporine/, /no IC50/]],
+    [
+      'a pair with no ground truth',
+      yamlWith({ cellLines: ['iPSC'] }),
+      [/labProfile/, /iPSC × staurosporine/, /no IC50/],
+    ],
     ['an unknown assay', yamlWith({ assay: 'western' }), [/assay/, /"western"/, /viability/]],
-    ['a negative minimum dose', yamlWith({ doseRange: { minMicromolar: -1, maxMicromolar: 10 } }), [/doseRange.minMicromolar/, /-1/, /positive/]],
-    ['a zero minimum dose', yamlWith({ doseRange: { minMicromolar: 0, maxMicromolar: 10 } }), [/doseRange.minMicromolar/, /positive/]],
-    ['an inverted dose range', yamlWith({ doseRange: { minMicromolar: 10, maxMicromolar: 1 } }), [/doseRange.maxMicromolar/, /greater than minMicromolar/]],
-    ['an equal dose range', yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 1 } }), [/doseRange.maxMicromolar/]],
-    ['a dose given as text', yamlWith({ doseRange: { minMicromolar: '1 uM', maxMicromolar: 10 } }), [/doseRange.minMicromolar/, /"1 uM"/]],
-    ['a NaN dose', 'name: x\ncellLines: [U2OS]\ncompounds: [staurosporine]\ndoseRange: { minMicromolar: .nan, maxMicromolar: 10 }\nassay: viability\nbatchSize: 4\nmaxIterations: 3\nbudgetUsd: 100', [/doseRange.minMicromolar/, /NaN/]],
-    ['an infinite dose', 'name: x\ncellLines: [U2OS]\ncompounds: [staurosporine]\ndoseRange: { minMicromolar: 0.1, maxMicromolar: .inf }\nassay: viability\nbatchSize: 4\nmaxIterations: 3\nbudgetUsd: 100', [/doseRange.maxMicromolar/, /Infinity/]],
-    ['an absurd maximum dose', yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 1e9 } }), [/doseRange.maxMicromolar/, /100000/]],
+    [
+      'a negative minimum dose',
+      yamlWith({ doseRange: { minMicromolar: -1, maxMicromolar: 10 } }),
+      [/doseRange.minMicromolar/, /-1/, /positive/],
+    ],
+    [
+      'a zero minimum dose',
+      yamlWith({ doseRange: { minMicromolar: 0, maxMicromolar: 10 } }),
+      [/doseRange.minMicromolar/, /positive/],
+    ],
+    [
+      'an inverted dose range',
+      yamlWith({ doseRange: { minMicromolar: 10, maxMicromolar: 1 } }),
+      [/doseRange.maxMicromolar/, /greater than minMicromolar/],
+    ],
+    [
+      'an equal dose range',
+      yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 1 } }),
+      [/doseRange.maxMicromolar/],
+    ],
+    [
+      'a dose given as text',
+      yamlWith({ doseRange: { minMicromolar: '1 uM', maxMicromolar: 10 } }),
+      [/doseRange.minMicromolar/, /"1 uM"/],
+    ],
+    [
+      'a NaN dose',
+      'name: x\ncellLines: [U2OS]\ncompounds: [staurosporine]\ndoseRange: { minMicromolar: .nan, maxMicromolar: 10 }\nassay: viability\nbatchSize: 4\nmaxIterations: 3\nbudgetUsd: 100',
+      [/doseRange.minMicromolar/, /NaN/],
+    ],
+    [
+      'an infinite dose',
+      'name: x\ncellLines: [U2OS]\ncompounds: [staurosporine]\ndoseRange: { minMicromolar: 0.1, maxMicromolar: .inf }\nassay: viability\nbatchSize: 4\nmaxIterations: 3\nbudgetUsd: 100',
+      [/doseRange.maxMicromolar/, /Infinity/],
+    ],
+    [
+      'an absurd maximum dose',
+      yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 1e9 } }),
+      [/doseRange.maxMicromolar/, /100000/],
+    ],
     ['batch size 0', yamlWith({ batchSize: 0 }), [/batchSize/, /0/]],
     ['batch size 10,000', yamlWith({ batchSize: 10000 }), [/batchSize/, /10000/, /96/]],
     ['a fractional batch size', yamlWith({ batchSize: 2.5 }), [/batchSize/, /2.5/, /whole number/]],
-    ['a batch that overflows the plate with controls', yamlWith({ batchSize: 94 }), [/batchSize/, /96-well plate/, /at most 92/]],
+    [
+      'a batch that overflows the plate with controls',
+      yamlWith({ batchSize: 94 }),
+      [/batchSize/, /96-well plate/, /at most 92/],
+    ],
     ['zero iterations', yamlWith({ maxIterations: 0 }), [/maxIterations/]],
     ['negative budget', yamlWith({ budgetUsd: -50 }), [/budgetUsd/, /-50/]],
     ['zero budget', yamlWith({ budgetUsd: 0 }), [/budgetUsd/]],
     ['an absurd budget', yamlWith({ budgetUsd: 1e12 }), [/budgetUsd/, /1000000/]],
     ['a budget as text', yamlWith({ budgetUsd: '$100' }), [/budgetUsd/, /"\$100"/]],
     ['an unknown key', yamlWith({ budgte: 5 }), [/unknown key/, /"budgte"/]],
-    ['an unknown nested key', yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 10, unit: 'nM' } }), [/doseRange/, /"unit"/]],
+    [
+      'an unknown nested key',
+      yamlWith({ doseRange: { minMicromolar: 1, maxMicromolar: 10, unit: 'nM' } }),
+      [/doseRange/, /"unit"/],
+    ],
     ['an unknown objective', yamlWith({ objective: 'profit' }), [/objective/, /profit/]],
-    ['a selectivity objective naming a line not in the campaign', yamlWith({ objective: { type: 'selectivity', killLine: 'HeLa', spareLine: 'U2OS' } }), [/objective.killLine/, /"HeLa"/, /one of cellLines/]],
+    [
+      'a selectivity objective naming a line not in the campaign',
+      yamlWith({ objective: { type: 'selectivity', killLine: 'HeLa', spareLine: 'U2OS' } }),
+      [/objective.killLine/, /"HeLa"/, /one of cellLines/],
+    ],
     ['a negative seed', yamlWith({ seed: -3 }), [/seed/, /-3/]],
     ['a zero clock', yamlWith({ secondsPerLabHour: 0 }), [/secondsPerLabHour/]],
     ['a clock slower than real time', yamlWith({ secondsPerLabHour: 7200 }), [/secondsPerLabHour/, /3600/]],
@@ -94,7 +152,11 @@ describe('campaign config validation', () => {
     ['a missing lab profile file', yamlWith({ labProfile: 'nope.yaml' }), [/labProfile/, /"nope.yaml"/, /cannot read/]],
     ['too many controls', yamlWith({ controlsPerLine: 20 }), [/controlsPerLine/, /20/]],
     ['a huge file', `name: x\n# ${'x'.repeat(300 * 1024)}\n`, [/\(file\)/, /larger than 256 KiB/]],
-    ['a YAML alias bomb', 'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]', [/./]],
+    [
+      'a YAML alias bomb',
+      'a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+      [/./],
+    ],
   ];
 
   it.each(cases)('refuses %s, naming the field and what is allowed', (_label, text, patterns) => {
@@ -112,11 +174,17 @@ describe('campaign config validation', () => {
         compounds: { 'cmpd-7': { hillSlope: 1.1, ic50Micromolar: { RPE1: 2.5, U2OS: 0.9 } } },
       }),
     );
-    writeFileSync(join(dir, 'ok.yaml'), yamlWith({ cellLines: ['RPE1', 'U2OS'], compounds: ['cmpd-7'], labProfile: 'my-lab.yaml' }));
+    writeFileSync(
+      join(dir, 'ok.yaml'),
+      yamlWith({ cellLines: ['RPE1', 'U2OS'], compounds: ['cmpd-7'], labProfile: 'my-lab.yaml' }),
+    );
     const config = loadCampaignConfigFile(join(dir, 'ok.yaml'));
     expect(config.labProfile.compounds['cmpd-7']?.ic50Micromolar.RPE1).toBe(2.5);
     expect(config.labProfile.compounds.staurosporine).toBeDefined(); // built-in entries remain
-    writeFileSync(join(dir, 'bad.yaml'), yamlWith({ cellLines: ['RPE1'], compounds: ['staurosporine'], labProfile: 'my-lab.yaml' }));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      yamlWith({ cellLines: ['RPE1'], compounds: ['staurosporine'], labProfile: 'my-lab.yaml' }),
+    );
     expect(() => loadCampaignConfigFile(join(dir, 'bad.yaml'))).toThrow(/RPE1 × staurosporine/);
   });
 });

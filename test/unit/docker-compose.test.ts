@@ -39,7 +39,8 @@ describe('docker-compose.yml', () => {
   it('registers every search attribute the code uses before workers start', () => {
     const setup = JSON.stringify(services['temporal-setup']!.command);
     for (const key of ALL_SEARCH_ATTRIBUTES) expect(setup).toContain(`${key.name}:`);
-    for (const name of ['orchestration-worker', 'lab-worker']) expect(dependsOn(services[name]!)).toContain('temporal-setup');
+    for (const name of ['orchestration-worker', 'lab-worker'])
+      expect(dependsOn(services[name]!)).toContain('temporal-setup');
   });
 
   it('exposes the Web UI on 8233 and the frontend on 7233', () => {

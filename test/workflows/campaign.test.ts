@@ -70,9 +70,15 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 3, secondsPerLabHour: 0.05 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(() => handle.query(statusQuery), (s) => s.experiments.running > 0);
+      await waitForStatus(
+        () => handle.query(statusQuery),
+        (s) => s.experiments.running > 0,
+      );
       await handle.signal(pauseSignal, { reason: 'checking the incubator' });
-      const paused = await waitForStatus(() => handle.query(statusQuery), (s) => s.state === 'paused');
+      const paused = await waitForStatus(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'paused',
+      );
       expect(paused.iteration).toBe(1);
       expect(paused.experiments.running).toBe(0);
       expect(paused.detail).toBe('checking the incubator');
@@ -94,11 +100,16 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 2, budgetUsd: 300 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(() => handle.query(statusQuery), (s) => s.iteration >= 1);
+      await waitForStatus(
+        () => handle.query(statusQuery),
+        (s) => s.iteration >= 1,
+      );
       const error = await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: 1 }] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
       expect((error as WorkflowUpdateFailedError).cause?.message).toMatch(/below what is already spent/);
-      const negative = await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: -5 }] }).catch((e: unknown) => e);
+      const negative = await handle
+        .executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: -5 }] })
+        .catch((e: unknown) => e);
       expect((negative as WorkflowUpdateFailedError).cause?.message).toMatch(/must not be negative/);
       expect((await handle.query(statusQuery)).budgetUsd).toBe(300);
       const accepted = await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: 400 }] });
@@ -134,7 +145,10 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 5, secondsPerLabHour: 0.05 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(() => handle.query(statusQuery), (s) => s.experiments.running > 0);
+      await waitForStatus(
+        () => handle.query(statusQuery),
+        (s) => s.experiments.running > 0,
+      );
       await handle.signal(stopSignal, { reason: 'enough for today' });
       await handle.signal(stopSignal); // a second stop is a no-op
       const results = await handle.result();
@@ -149,7 +163,10 @@ describe('campaign workflow on the real dev server', () => {
   it('records a contaminated well as failed with its reason and cost, excludes it, and carries on', async () => {
     await withWorkers(env, async (lab) => {
       const base = testConfig({ maxIterations: 2, batchSize: 8, seed: 11, failurePause: { maxFailureRate: 1 } });
-      const config = { ...base, labProfile: { ...base.labProfile, faults: { contaminationRate: 0.25, transientErrorRate: 0 } } };
+      const config = {
+        ...base,
+        labProfile: { ...base.labProfile, faults: { contaminationRate: 0.25, transientErrorRate: 0 } },
+      };
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
       const results = await handle.result();
       expect(results.status.state).toBe('completed');
@@ -169,10 +186,21 @@ describe('campaign workflow on the real dev server', () => {
 
   it('pauses itself and says why when the failure rate passes the threshold', async () => {
     await withWorkers(env, async (lab) => {
-      const base = testConfig({ maxIterations: 5, batchSize: 8, seed: 3, failurePause: { maxFailureRate: 0.2, minExperiments: 5 } });
-      const config = { ...base, labProfile: { ...base.labProfile, faults: { contaminationRate: 0.7, transientErrorRate: 0 } } };
+      const base = testConfig({
+        maxIterations: 5,
+        batchSize: 8,
+        seed: 3,
+        failurePause: { maxFailureRate: 0.2, minExperiments: 5 },
+      });
+      const config = {
+        ...base,
+        labProfile: { ...base.labProfile, faults: { contaminationRate: 0.7, transientErrorRate: 0 } },
+      };
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const paused = await waitForStatus(() => handle.query(statusQuery), (s) => s.state === 'paused');
+      const paused = await waitForStatus(
+        () => handle.query(statusQuery),
+        (s) => s.state === 'paused',
+      );
       expect(paused.iteration).toBe(1);
       expect(paused.detail).toMatch(/experiments failed \(Contamination\).*a person is needed/);
       await handle.signal(stopSignal);
@@ -212,7 +240,10 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 8, batchSize: 6, budgetUsd: 900 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(() => handle.query(statusQuery), (s) => s.iteration >= 1);
+      await waitForStatus(
+        () => handle.query(statusQuery),
+        (s) => s.iteration >= 1,
+      );
       await handle.executeUpdate(setBudgetUpdate, { args: [{ budgetUsd: 800 }] });
       const results = await handle.result();
       expect(results.status.runs).toBeGreaterThanOrEqual(1);
