@@ -1,5 +1,5 @@
 import type { Observation } from '../../src/domain/types';
-import { RandomStream } from '../../src/learner/bayesian/rng';
+import { type RandomStream } from '../../src/learner/bayesian/rng';
 import type { ProposeInput, ProposerSettings } from '../../src/learner/proposer';
 
 /** Shared fixtures for the learner tests: a seeded synthetic 4PL pair and default settings. */
