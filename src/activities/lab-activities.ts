@@ -1,16 +1,28 @@
-import { activityInfo, ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
+import type { LabConfig } from '../config/lab-config';
+import type { Assay, RawReadout, WellLocation } from '../domain/types';
 import type { DoseReceipt, LabDriver, PairResponseTruth, SeedReceipt, SeedRequest } from '../lab/driver';
 import { INSTRUMENT_OFFLINE, LabFault } from '../lab/driver';
-import type { Assay, RawReadout, WellLocation } from '../domain/types';
+import { InstrumentBusyError, type InstrumentGuard } from '../instruments/instrument-guard';
+import type { OperationInstrument } from '../temporal/task-queues';
 
 /**
- * Lab activities: the three physical steps of an experiment, on the lab task queue. Each takes
- * one input object and derives its idempotency key from the workflow run and activity ids, so a
- * retried or replayed activity hands the driver the same key and the well is never seeded,
- * dosed or read twice. Permanent hardware faults become non-retryable failures typed with the
- * fault (e.g. "Contamination"); transient ones are rethrown plainly for the retry policy.
+ * Lab activities: the three physical steps of an experiment, each on the task queue of the
+ * instrument that does it (liquid handler: seed and dose; plate reader or imager: measure).
+ *
+ * Each takes one input object and derives its idempotency key from the workflow run and activity
+ * ids, so a retried or replayed activity hands the driver the same key and the well is never
+ * seeded, dosed or read twice. While it works it holds a lease on its instrument (capacity is
+ * never exceeded, whatever the number of workers) and heartbeats. Permanent hardware faults
+ * become non-retryable failures typed with the fault (e.g. "Contamination"); transient ones are
+ * retried by policy; an offline instrument is handed back to the workflow, which waits on a timer.
  */
-export interface SeedWellInput {
+export interface TimedInput {
+  /** The campaign's clock, so simulated instrument time is compressed like incubations. */
+  secondsPerLabHour: number;
+}
+
+export interface SeedWellInput extends TimedInput {
   location: WellLocation;
   cellLine: string;
   cellsPerWell: number;
@@ -18,7 +30,7 @@ export interface SeedWellInput {
   simulation: SeedRequest['simulation'];
 }
 
-export interface AddCompoundInput {
+export interface AddCompoundInput extends TimedInput {
   location: WellLocation;
   compound: string;
   doseMicromolar: number;
@@ -27,33 +39,66 @@ export interface AddCompoundInput {
   simulation: { response?: PairResponseTruth };
 }
 
-export interface MeasureWellInput {
+export interface MeasureWellInput extends TimedInput {
   location: WellLocation;
   assay: Assay;
   treatmentHours: number;
 }
 
-export function createLabActivities(driver: LabDriver) {
+export interface LabActivityDependencies {
+  driver: LabDriver;
+  guard: InstrumentGuard;
+  labConfig: LabConfig;
+}
+
+/** A lease outlives a killed worker by at most this long. */
+export const LEASE_TTL_MS = 10_000;
+
+export function createLabActivities({ driver, guard, labConfig }: LabActivityDependencies) {
+  const onInstrument = <T>(
+    instrument: OperationInstrument,
+    labSeconds: number,
+    input: TimedInput,
+    operation: (key: string) => Promise<T>,
+  ) =>
+    withInstrument(
+      { guard, instrument, capacity: capacityOf(labConfig, instrument), labSeconds, input, driver },
+      operation,
+    );
   return {
     async seedWell(input: SeedWellInput): Promise<SeedReceipt> {
-      return withHardware(() =>
-        driver.seed({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }),
+      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, (operationKey) =>
+        driver.seed({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
       );
     },
     async addCompound(input: AddCompoundInput): Promise<DoseReceipt> {
-      return withHardware(() =>
-        driver.dose({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }),
+      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, (operationKey) =>
+        driver.dose({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
       );
     },
     async measureWell(input: MeasureWellInput): Promise<RawReadout> {
-      return withHardware(() =>
-        driver.read({ ...input, operationKey: operationKey(), attempt: activityInfo().attempt }),
+      const instrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
+      const seconds =
+        input.assay === 'imaging' ? labConfig.imager.secondsPerWell : labConfig.plateReader.secondsPerWell;
+      return onInstrument(instrument, seconds, input, (operationKey) =>
+        driver.read({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
       );
     },
   };
 }
 
 export type LabActivities = ReturnType<typeof createLabActivities>;
+
+function capacityOf(config: LabConfig, instrument: OperationInstrument): number {
+  if (instrument === 'liquid-handler') return config.liquidHandler.capacity;
+  if (instrument === 'imager') return config.imager.capacity;
+  return config.plateReader.capacity;
+}
+
+function withoutClock<T extends TimedInput>(input: T): Omit<T, 'secondsPerLabHour'> {
+  const { secondsPerLabHour: _clock, ...rest } = input;
+  return rest;
+}
 
 /** `<workflowId>/<runId>/<activityId>:<activityType>`: stable across retries, replays and worker crashes. */
 export function operationKey(): string {
@@ -64,13 +109,46 @@ export function operationKey(): string {
   return `${execution.workflowId}/${execution.runId}/${info.activityId}:${info.activityType}`;
 }
 
-/** Heartbeat while the instrument works (a hung instrument then trips the heartbeat timeout). */
-async function withHardware<T>(operation: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => heartbeat(), 1_000);
-  try {
+/**
+ * Holds the instrument's lease while the operation runs for its (compressed) duration, renewing
+ * the lease with every heartbeat; translates hardware faults into Temporal failures.
+ */
+async function withInstrument<T>(
+  options: {
+    guard: InstrumentGuard;
+    instrument: OperationInstrument;
+    capacity: number;
+    labSeconds: number;
+    input: TimedInput;
+    driver: LabDriver;
+  },
+  operation: (key: string) => Promise<T>,
+): Promise<T> {
+  const { guard, instrument } = options;
+  const key = operationKey();
+  const renew = () => {
+    // A hung instrument gets no heartbeat, so the heartbeat timeout fires and the attempt is retried.
+    if (options.driver.responsive?.({ operationKey: key, attempt: activityInfo().attempt }) === false) return;
     heartbeat();
-    return await operation();
+    guard.renew(instrument, key, LEASE_TTL_MS);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    try {
+      guard.acquire(instrument, key, options.capacity, LEASE_TTL_MS);
+    } catch (err) {
+      if (err instanceof InstrumentBusyError) throw ApplicationFailure.retryable(err.message, 'InstrumentBusy');
+      throw err;
+    }
+    timer = setInterval(renew, 1_000);
+    heartbeat();
+    const workMs = (options.labSeconds / 3600) * options.input.secondsPerLabHour * 1000;
+    if (workMs >= 1) await sleep(workMs);
+    const result = await operation(key);
+    guard.release(instrument, key);
+    return result;
   } catch (err) {
+    guard.release(instrument, key);
     if (err instanceof LabFault) {
       if (err.type === INSTRUMENT_OFFLINE) {
         // Not retried here: the workflow waits on a timer and reports the instrument it waits for.
@@ -78,7 +156,7 @@ async function withHardware<T>(operation: () => Promise<T>): Promise<T> {
           message: err.message,
           type: err.type,
           nonRetryable: true,
-          details: [{ instrument: err.instrument ?? 'instrument' }],
+          details: [{ instrument: err.instrument ?? instrument }],
         });
       }
       throw err.permanent
@@ -87,6 +165,6 @@ async function withHardware<T>(operation: () => Promise<T>): Promise<T> {
     }
     throw err;
   } finally {
-    clearInterval(timer);
+    if (timer) clearInterval(timer);
   }
 }

@@ -80,6 +80,14 @@ export const campaignConfigSchema = z
     secondsPerLabHour: finite.positive().max(3600).default(3600),
     /** Vehicle-control wells per cell line in every batch. */
     controlsPerLine: z.number().int().min(1).max(8).default(2),
+    /** A lab step whose instrument (or lab worker) stays silent this long is retried: a hang or a crash. */
+    heartbeatTimeoutSeconds: finite.min(1).max(600).default(30),
+    /** Temporal priority key: 1 (highest) .. 5 (lowest). Changeable while running (`cellos priority`). */
+    priority: z.number().int().min(1).max(5).default(3),
+    /** "required": every proposed batch waits for a person's `cellos approve` or `cellos reject`. */
+    approval: z.enum(['none', 'required']).default('none'),
+    /** Wait for a person to confirm loading each plate into the incubator (`cellos confirm`). */
+    manualPlateLoading: z.boolean().default(false),
     /** The campaign pauses itself when more than this share of experiments fail (a person is needed). */
     failurePause: z
       .strictObject({

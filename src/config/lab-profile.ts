@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUILTIN_LAB_PROFILE } from './builtin-lab-profile';
+import { INSTRUMENTS } from './lab-config';
 import { ConfigError, parseWith } from './validation';
 
 /**
@@ -34,6 +35,29 @@ export const compoundBiologySchema = z.strictObject({
 });
 export type CompoundBiology = z.infer<typeof compoundBiologySchema>;
 
+const milliseconds = z.number().finite().min(0).max(3_600_000);
+/** A probability capped below 1 where a retry could otherwise never succeed. */
+const rateUpTo = (max: number) => z.number().finite().min(0).max(max);
+
+/**
+ * Faults of one instrument, per operation attempt that uses it (a dropped plate: per plate and
+ * step). Transient errors, latency spikes, hangs and outages cost time and retries, never results;
+ * a dropped plate fails every well on it. Rates stay below 1 where a retry could never succeed.
+ */
+export const instrumentFaultsSchema = z.strictObject({
+  transientErrorRate: rateUpTo(0.9).default(0),
+  latencySpikeRate: fraction.default(0),
+  latencySpikeMs: milliseconds.default(2_000),
+  /** The instrument stops answering (no heartbeat) for hangMs; the attempt is retried after the heartbeat timeout. */
+  hangRate: rateUpTo(0.9).default(0),
+  hangMs: milliseconds.default(60_000),
+  /** The instrument goes offline for offlineSeconds; experiments wait for it on timers. */
+  offlineRate: rateUpTo(0.5).default(0),
+  offlineSeconds: z.number().finite().min(0).max(86_400).default(30),
+  plateDropRate: fraction.default(0),
+});
+export type InstrumentFaults = z.infer<typeof instrumentFaultsSchema>;
+
 export const labProfileSchema = z.strictObject({
   name: z.string().min(1).default('custom'),
   /** If true (default), entries extend/override the built-in profile; if false, the profile stands alone. */
@@ -44,7 +68,10 @@ export const labProfileSchema = z.strictObject({
   faults: z
     .strictObject({
       contaminationRate: fraction.default(0),
+      /** Transient errors on every instrument, per operation attempt. */
       transientErrorRate: fraction.max(0.9).default(0),
+      /** Per instrument ("liquid-handler", "incubator", "plate-reader", "imager"). */
+      instruments: z.partialRecord(z.enum(INSTRUMENTS), instrumentFaultsSchema).optional(),
     })
     .default({ contaminationRate: 0, transientErrorRate: 0 }),
 });

@@ -29,6 +29,18 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Task-queue priority and fairness decide whose instrument operation goes next. Priority holds
+ * within one task-queue partition, so instrument queues get a single partition: an instrument
+ * serves one operation at a time anyway, and the order it sees must be the priority order.
+ */
+export const PRIORITY_CONFIG: Record<string, unknown> = {
+  'matching.useNewMatcher': true,
+  'matching.enableFairness': true,
+  'matching.numTaskqueueReadPartitions': 1,
+  'matching.numTaskqueueWritePartitions': 1,
+};
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const cli = ensureTemporalCli();
   mkdirSync(dirname(options.dbFile), { recursive: true });
@@ -53,7 +65,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
-  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...PRIORITY_CONFIG, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   const log = openSync(options.logFile, 'a');

@@ -1,8 +1,10 @@
-import type { ExperimentOutcome, PairEstimate } from './types';
+import type { ExperimentOutcome, PairEstimate, Proposal } from './types';
 
 export const CAMPAIGN_STATES = [
   'running',
   'paused',
+  'awaiting approval',
+  'waiting for a person',
   'stopped',
   'budget exhausted',
   'completed',
@@ -29,8 +31,15 @@ export interface CampaignStatus {
   estimates: PairEstimate[];
   /** Number of continue-as-new hand-overs so far. */
   runs: number;
-  /** Offline instruments that running experiments are waiting for. */
+  /** Offline instruments (or missing stock) that running experiments are waiting for. */
   waitingFor: { instrument: string; experiments: number }[];
+  priorityKey: number;
+  /** The proposed batch waiting for approval, when `approval: required`. */
+  pendingBatch?: Proposal[];
+  /** A manual step waiting for a person's confirmation, e.g. "load plate … into the incubator". */
+  pendingAction?: string;
+  /** Batches a person rejected, with their reasons (fed back to the learner). */
+  rejections: { iteration: number; wells: number; reason: string }[];
 }
 
 /** What `cellos results` shows, and what the campaign workflow returns. */

@@ -11,6 +11,12 @@ export interface LabDriver {
   seed(request: SeedRequest): Promise<SeedReceipt>;
   dose(request: DoseRequest): Promise<DoseReceipt>;
   read(request: ReadRequest): Promise<RawReadout>;
+  /**
+   * Whether the instrument working on this attempt still answers. The activity heartbeats only
+   * while it does, so a hung instrument trips the activity's heartbeat timeout and the attempt is
+   * retried. A driver that cannot tell leaves it out (always responsive).
+   */
+  responsive?(attempt: { operationKey: string; attempt: number }): boolean;
   close(): Promise<void>;
 }
 
@@ -25,8 +31,30 @@ export interface PairResponseTruth {
 export interface FaultProfile {
   /** Probability per experiment that the culture is found contaminated at read (permanent). */
   contaminationRate: number;
-  /** Probability per operation attempt of a transient instrument error (retried). */
+  /** Probability per operation attempt of a transient instrument error (retried), on any instrument. */
   transientErrorRate: number;
+  /** Faults of one instrument (keys: "liquid-handler", "incubator", "plate-reader", "imager"). */
+  instruments?: Partial<Record<string, InstrumentFaultProfile>>;
+}
+
+/**
+ * What can go wrong with one instrument. Rates are probabilities per operation attempt that uses
+ * the instrument, except `plateDropRate` (per plate and step: a dropped plate loses every well).
+ */
+export interface InstrumentFaultProfile {
+  /** A transient error: nothing happens, the attempt fails and is retried. */
+  transientErrorRate?: number;
+  /** The operation takes `latencySpikeMs` longer (the instrument keeps answering meanwhile). */
+  latencySpikeRate?: number;
+  latencySpikeMs?: number;
+  /** The instrument stops answering for `hangMs`; the heartbeat timeout retries the attempt. */
+  hangRate?: number;
+  hangMs?: number;
+  /** The instrument goes offline for `offlineSeconds`; experiments wait for it. */
+  offlineRate?: number;
+  offlineSeconds?: number;
+  /** The instrument drops the plate (permanent: every well of the plate fails at this step). */
+  plateDropRate?: number;
 }
 
 export interface SeedRequest {

@@ -18,6 +18,8 @@ export type OperationKind = 'seed' | 'dose' | 'read';
 export interface WellRecord {
   plateId: string;
   well: string;
+  /** Logical plate the simulator's random streams are keyed by (the plate id unless the seed named one). */
+  noiseKey: string;
   labSeed: number;
   cellLine: string;
   cellsSeeded: number;
@@ -61,19 +63,46 @@ export interface StoredFault {
   permanent: boolean;
 }
 
+/** Kinds of injected fault the lab logs (chaos runs and tests count them). */
+export type InjectedFaultKind =
+  'transient' | 'latency spike' | 'hang' | 'went offline' | 'offline refusal' | 'contamination' | 'plate drop';
+
+export interface InjectedFault {
+  kind: InjectedFaultKind;
+  instrument: string;
+  operationKey: string;
+  attempt: number;
+  plateId: string;
+  well: string;
+  at: string;
+}
+
+/** An instrument switched off (by a person or an injected fault) until `untilMs`, or until switched on. */
+export interface InstrumentOutage {
+  instrument: string;
+  reason: string;
+  since: string;
+  untilMs?: number;
+}
+
 /** What an operation did: a result to store, or a permanent fault to store and rethrow. */
 export type OperationOutcome<T> = { ok: true; result: T } | { ok: false; fault: StoredFault };
 
 export interface SeedWellInput {
   operationKey: string;
   location: WellLocation;
+  /** Logical plate for the random streams; the plate id when absent. */
+  noiseKey?: string;
   labSeed: number;
   cellLine: string;
   volumeMicrolitres: number;
   biology: CellLineBiology;
   faults: FaultProfile;
-  /** Runs inside the transaction once the seed is known to be possible; may throw to abort. */
-  act: () => { cellsSeeded: number };
+  /**
+   * Runs inside the transaction once the seed is known to be possible; may throw to abort, or
+   * report a permanent fault (a dropped plate), which is logged and rethrown.
+   */
+  act: () => OperationOutcome<{ cellsSeeded: number }>;
 }
 
 export interface DoseWellInput {
@@ -84,7 +113,7 @@ export interface DoseWellInput {
   volumeMicrolitres: number;
   attachmentHours: number;
   response: PairResponseTruth | undefined;
-  act: (well: WellRecord) => { deliveredDoseMicromolar: number; fractionAlive: number };
+  act: (well: WellRecord) => OperationOutcome<{ deliveredDoseMicromolar: number; fractionAlive: number }>;
 }
 
 export interface ReadWellInput {
@@ -100,7 +129,7 @@ export interface ReadWellInput {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS plates (plate_id TEXT PRIMARY KEY, format TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS wells (
-  plate_id TEXT NOT NULL REFERENCES plates (plate_id), well TEXT NOT NULL, lab_seed INTEGER NOT NULL,
+  plate_id TEXT NOT NULL REFERENCES plates (plate_id), well TEXT NOT NULL, noise_key TEXT, lab_seed INTEGER NOT NULL,
   cell_line TEXT NOT NULL, cells_seeded REAL NOT NULL, volume_microlitres REAL NOT NULL,
   biology_json TEXT NOT NULL, faults_json TEXT NOT NULL, seeded_at TEXT NOT NULL,
   -- NULL until dosed; compound '' with dose 0 is the vehicle.
@@ -121,7 +150,21 @@ CREATE TRIGGER IF NOT EXISTS operations_no_update BEFORE UPDATE ON operations
   BEGIN SELECT RAISE(ABORT, 'the operations log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS operations_no_delete BEFORE DELETE ON operations
   BEGIN SELECT RAISE(ABORT, 'the operations log is append-only'); END;
+-- Instruments currently switched off; a row whose until_ms has passed is back online.
+CREATE TABLE IF NOT EXISTS instrument_outages (
+  instrument TEXT PRIMARY KEY, reason TEXT NOT NULL, since TEXT NOT NULL, until_ms INTEGER
+);
+-- Every fault the virtual lab injected, for tests and chaos runs to count.
+CREATE TABLE IF NOT EXISTS injected_faults (
+  kind TEXT NOT NULL, instrument TEXT NOT NULL, operation_key TEXT NOT NULL, attempt INTEGER NOT NULL,
+  plate_id TEXT NOT NULL, well TEXT NOT NULL, at TEXT NOT NULL
+);
 `;
+
+/** Columns added after the first release, for lab files created before them. */
+const MIGRATIONS: { table: string; column: string; ddl: string }[] = [
+  { table: 'wells', column: 'noise_key', ddl: 'ALTER TABLE wells ADD COLUMN noise_key TEXT' },
+];
 
 export class LabStore {
   private constructor(private readonly db: Database.Database) {}
@@ -136,7 +179,13 @@ export class LabStore {
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
-    db.transaction(() => db.exec(SCHEMA)).immediate();
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      for (const m of MIGRATIONS) {
+        const columns = db.prepare(`PRAGMA table_info(${m.table})`).all() as { name: string }[];
+        if (!columns.some((c) => c.name === m.column)) db.exec(m.ddl);
+      }
+    }).immediate();
     return new LabStore(db);
   }
 
@@ -154,16 +203,24 @@ export class LabStore {
       const existing = this.getWell(input.location);
       if (existing) refuse(`cannot seed ${where}: it already holds ${existing.cellLine} cells`);
       checkVolume(where, 0, input.volumeMicrolitres);
-      const { cellsSeeded } = input.act();
-      const row = { ...input, ...input.location, cellsSeeded, at: new Date().toISOString() };
+      const acted = input.act();
+      if (!acted.ok) return acted;
+      const { cellsSeeded } = acted.result;
+      const row = {
+        ...input,
+        ...input.location,
+        noiseKey: input.noiseKey ?? null,
+        cellsSeeded,
+        at: new Date().toISOString(),
+      };
       this.db
         .prepare(`INSERT OR IGNORE INTO plates (plate_id, format, created_at) VALUES (@plateId, '96-well', @at)`)
         .run(row);
       this.db
         .prepare(
-          `INSERT INTO wells (plate_id, well, lab_seed, cell_line, cells_seeded, volume_microlitres, biology_json,
-             faults_json, seeded_at) VALUES (@plateId, @well, @labSeed, @cellLine, @cellsSeeded, @volumeMicrolitres,
-             @biologyJson, @faultsJson, @at)`,
+          `INSERT INTO wells (plate_id, well, noise_key, lab_seed, cell_line, cells_seeded, volume_microlitres,
+             biology_json, faults_json, seeded_at) VALUES (@plateId, @well, @noiseKey, @labSeed, @cellLine,
+             @cellsSeeded, @volumeMicrolitres, @biologyJson, @faultsJson, @at)`,
         )
         .run({ ...row, biologyJson: JSON.stringify(input.biology), faultsJson: JSON.stringify(input.faults) });
       return { ok: true, result: { cellsSeeded, volumeMicrolitres: input.volumeMicrolitres } };
@@ -181,7 +238,9 @@ export class LabStore {
           `cannot dose ${where}: it was already dosed with ${well.compound || 'vehicle'} at ${well.doseMicromolar} µM`,
         );
       checkVolume(where, well.volumeMicrolitres, input.volumeMicrolitres);
-      const delivered = input.act(well);
+      const acted = input.act(well);
+      if (!acted.ok) return acted;
+      const delivered = acted.result;
       this.db
         .prepare(
           `UPDATE wells SET compound = @compound, dose_micromolar = @doseMicromolar,
@@ -218,6 +277,67 @@ export class LabStore {
         .run(outcome.ok && input.lytic ? 1 : 0, input.location.plateId, input.location.well);
       return outcome;
     });
+  }
+
+  /** Log an injected fault (outside any operation's transaction: a failed attempt still leaves this trace). */
+  recordFault(fault: Omit<InjectedFault, 'at'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO injected_faults (kind, instrument, operation_key, attempt, plate_id, well, at)
+         VALUES (@kind, @instrument, @operationKey, @attempt, @plateId, @well, @at)`,
+      )
+      .run({ ...fault, at: new Date().toISOString() });
+  }
+
+  /** Every injected fault in the order it happened. */
+  listFaults(): InjectedFault[] {
+    return this.db
+      .prepare(
+        `SELECT kind, instrument, operation_key AS operationKey, attempt, plate_id AS plateId, well, at
+         FROM injected_faults ORDER BY rowid`,
+      )
+      .all() as InjectedFault[];
+  }
+
+  /** Injected faults counted by kind. */
+  faultCounts(): Partial<Record<InjectedFaultKind, number>> {
+    const rows = this.db.prepare('SELECT kind, COUNT(*) AS n FROM injected_faults GROUP BY kind').all() as {
+      kind: InjectedFaultKind;
+      n: number;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+  }
+
+  /** Switch an instrument off until `untilMs` (epoch ms), or until `setOnline`. */
+  setOffline(instrument: string, options: { reason: string; untilMs?: number }): void {
+    this.db
+      .prepare(
+        `INSERT INTO instrument_outages (instrument, reason, since, until_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (instrument) DO UPDATE SET reason = excluded.reason, since = excluded.since,
+           until_ms = excluded.until_ms`,
+      )
+      .run(instrument, options.reason, new Date().toISOString(), options.untilMs ?? null);
+  }
+
+  /** Switch an instrument back on; true if it was off. */
+  setOnline(instrument: string): boolean {
+    return this.db.prepare('DELETE FROM instrument_outages WHERE instrument = ?').run(instrument).changes > 0;
+  }
+
+  /** The instrument's current outage, if it is off at `nowMs`. */
+  outage(instrument: string, nowMs = Date.now()): InstrumentOutage | undefined {
+    return this.outages(nowMs).find((o) => o.instrument === instrument);
+  }
+
+  /** Every instrument that is off at `nowMs`. */
+  outages(nowMs = Date.now()): InstrumentOutage[] {
+    const rows = this.db
+      .prepare(
+        `SELECT instrument, reason, since, until_ms AS untilMs FROM instrument_outages
+         WHERE until_ms IS NULL OR until_ms > ? ORDER BY instrument`,
+      )
+      .all(nowMs) as (Omit<InstrumentOutage, 'untilMs'> & { untilMs: number | null })[];
+    return rows.map(({ untilMs, ...rest }) => (untilMs === null ? rest : { ...rest, untilMs }));
   }
 
   /** The logged operation with this key, if it ran. */
@@ -312,7 +432,8 @@ interface OperationRow {
   result_json: string;
 }
 
-const WELL_SELECT = `SELECT plate_id AS plateId, well, lab_seed AS labSeed, cell_line AS cellLine,
+const WELL_SELECT = `SELECT plate_id AS plateId, well, COALESCE(noise_key, plate_id) AS noiseKey, lab_seed AS labSeed,
+  cell_line AS cellLine,
   cells_seeded AS cellsSeeded, volume_microlitres AS volumeMicrolitres, biology_json AS biology, faults_json AS faults,
   seeded_at AS seededAt, compound, dose_micromolar AS doseMicromolar,
   delivered_dose_micromolar AS deliveredDoseMicromolar, fraction_alive AS fractionAlive, response_json AS response,

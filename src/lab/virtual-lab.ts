@@ -4,21 +4,25 @@ import { measure, pipettingFactor, viableCellsAtRead, wellFractionAlive } from '
 import {
   type DoseReceipt,
   type DoseRequest,
+  type FaultProfile,
   type LabDriver,
   LabFault,
   type ReadRequest,
   type SeedReceipt,
   type SeedRequest,
 } from './driver';
-import { LabStore, type WellRecord } from './lab-store';
+import { AttemptClock, type AttemptContext, injectAttemptFaults, instrumentsFor, plateDrop } from './faults';
+import { LabStore, type OperationKind, type StoredFault, type WellRecord } from './lab-store';
 import { isEdge } from './plate';
 import { streamFor } from './rng';
 
 /**
  * The virtual lab: a LabDriver whose physics is src/lab/biology.ts and whose memory is a SQLite
- * file. Every random draw is keyed by (labSeed, plate, well, step), and every time is a lab hour
- * handed over by the workflow, so readouts depend neither on wall-clock speed nor on the order or
- * number of worker processes sharing the file.
+ * file. Every random draw is keyed by (labSeed, logical plate, well, step), and every time is a
+ * lab hour handed over by the workflow, so readouts depend neither on wall-clock speed nor on the
+ * order or number of worker processes sharing the file. The logical plate is the seed request's
+ * `plateNoiseKey` when given ("<campaign>/p003"), so rerunning a campaign on new physical plates
+ * reads the same numbers.
  */
 
 export interface VirtualLabOptions {
@@ -29,15 +33,52 @@ export interface VirtualLabOptions {
 }
 
 /**
- * Open the virtual lab on `dbPath`. Faults are injected per request: a transient instrument error
- * with probability `transientErrorRate` per attempt (thrown before anything changes, so a retry is
- * safe) and contamination with probability `contaminationRate` per well, found at read.
+ * Open the virtual lab on `dbPath`. Faults are injected per request from the well's fault profile
+ * (faults.ts): an instrument switched off refuses; per instrument, an attempt may find it going
+ * offline, hanging, slow or failing transiently, all before anything physical happens, so a retry
+ * is safe; a plate may be dropped and a culture found contaminated at read (permanent, logged
+ * with the operation). An operation that already ran answers with its first outcome, untouched.
  */
 export function createVirtualLab(options: VirtualLabOptions): LabDriver {
   const store = LabStore.open(options.dbPath);
+  const clock = new AttemptClock();
   const latencyMs = options.latencyMs ?? 0;
   const pause = async () => {
     if (latencyMs > 0) await sleep(latencyMs);
+  };
+  /** Attempt-level faults, unless the operation already ran (then it only looks its outcome up). */
+  const instrumentsFit = async (
+    context: Omit<AttemptContext, 'labSeed' | 'faults'>,
+    well: { labSeed: number; faults: FaultProfile } | undefined,
+    assay?: string,
+  ) => {
+    if (store.getOperation(context.operationKey)) return;
+    const faults = well?.faults ?? NO_FAULTS;
+    await injectAttemptFaults(
+      store,
+      clock,
+      { ...context, labSeed: well?.labSeed ?? 0, faults },
+      instrumentsFor(context.kind, assay),
+    );
+  };
+  /** The permanent fault of a dropped plate, logged with the operation inside its transaction. */
+  const dropped = (
+    well: { labSeed: number; faults: FaultProfile; noiseKey: string; plateId: string; well: string },
+    kind: OperationKind,
+    request: { operationKey: string; attempt: number },
+    assay?: string,
+  ): StoredFault | undefined => {
+    const drop = plateDrop({ ...well, kind }, instrumentsFor(kind, assay));
+    if (drop)
+      store.recordFault({
+        kind: 'plate drop',
+        instrument: drop.instrument,
+        operationKey: request.operationKey,
+        attempt: request.attempt,
+        plateId: well.plateId,
+        well: well.well,
+      });
+    return drop?.fault;
   };
 
   return {
@@ -47,9 +88,13 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
       if (!Number.isFinite(request.cellsPerWell) || request.cellsPerWell <= 0)
         invalid(`cannot seed ${request.cellsPerWell} cells: cellsPerWell must be a positive number`);
       if (request.cellLine.trim() === '') invalid('cannot seed: cellLine is empty');
+      const noiseKey = simulation.plateNoiseKey ?? location.plateId;
+      const context = { ...request, ...location, kind: 'seed' as const };
+      await instrumentsFit(context, simulation);
       return store.seed({
         operationKey: request.operationKey,
         location,
+        noiseKey: simulation.plateNoiseKey,
         labSeed: simulation.labSeed,
         cellLine: request.cellLine,
         volumeMicrolitres: request.volumeMicrolitres,
@@ -57,8 +102,11 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
         faults: simulation.faults,
         act: () => {
           injectTransientFault(simulation.labSeed, simulation.faults.transientErrorRate, request);
-          const noise = streamFor(simulation.labSeed, location.plateId, location.well, 'seed');
-          return { cellsSeeded: Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise)) };
+          const fault = dropped({ ...simulation, ...location, noiseKey }, 'seed', request);
+          if (fault) return { ok: false, fault };
+          const noise = streamFor(simulation.labSeed, noiseKey, location.well, 'seed');
+          const cellsSeeded = Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise));
+          return { ok: true, result: { cellsSeeded } };
         },
       });
     },
@@ -82,6 +130,7 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
           true,
         );
       }
+      await instrumentsFit({ ...request, ...location, kind: 'dose' }, store.getWell(location));
       return store.dose({
         operationKey: request.operationKey,
         location,
@@ -92,10 +141,12 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
         response,
         act: (well) => {
           injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
-          const noise = streamFor(well.labSeed, location.plateId, location.well, 'dose');
+          const fault = dropped(well, 'dose', request);
+          if (fault) return { ok: false, fault };
+          const noise = streamFor(well.labSeed, well.noiseKey, location.well, 'dose');
           const deliveredDoseMicromolar = doseMicromolar * pipettingFactor(isEdge(location.well), noise);
           const fractionAlive = wellFractionAlive(deliveredDoseMicromolar, response, well.biology.bioCv, noise);
-          return { deliveredDoseMicromolar, fractionAlive };
+          return { ok: true, result: { deliveredDoseMicromolar, fractionAlive } };
         },
       });
     },
@@ -106,6 +157,7 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
       if (!ASSAYS.includes(assay)) invalid(`unknown assay "${assay}": expected one of ${ASSAYS.join(', ')}`);
       if (!Number.isFinite(treatmentHours) || treatmentHours < 0)
         invalid(`treatmentHours must be a non-negative number of lab hours (got ${treatmentHours})`);
+      await instrumentsFit({ ...request, ...location, kind: 'read' }, store.getWell(location), assay);
       return store.read({
         operationKey: request.operationKey,
         location,
@@ -113,7 +165,10 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
         lytic: assay === 'viability',
         act: (well, readIndex) => {
           injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
-          if (isContaminated(well))
+          const fault = dropped(well, 'read', request, assay);
+          if (fault) return { ok: false, fault };
+          if (isContaminated(well)) {
+            store.recordFault({ ...request, ...location, kind: 'contamination', instrument: 'incubator' });
             return {
               ok: false,
               fault: {
@@ -122,12 +177,18 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
                 permanent: true,
               },
             };
+          }
           return { ok: true, result: readWell(well, request, readIndex) };
         },
       });
     },
 
+    responsive({ operationKey, attempt }): boolean {
+      return !clock.isHung(operationKey, attempt);
+    },
+
     async close(): Promise<void> {
+      clock.close();
       store.close();
     },
   };
@@ -147,7 +208,7 @@ function readWell(well: WellRecord, request: ReadRequest, readIndex: number): Ra
   });
   // Keyed by read ordinal, not operation key, so the same experiment reads the same numbers
   // whatever ids the workflows that ran it had.
-  const noise = streamFor(well.labSeed, well.plateId, well.well, 'read', readIndex);
+  const noise = streamFor(well.labSeed, well.noiseKey, well.well, 'read', readIndex);
   return measure({
     assay: request.assay,
     viableCells,
@@ -161,7 +222,7 @@ function readWell(well: WellRecord, request: ReadRequest, readIndex: number): Ra
 
 /** Contamination is a property of the culture, so it is drawn once per well, not per attempt. */
 function isContaminated(well: WellRecord): boolean {
-  return streamFor(well.labSeed, well.plateId, well.well, 'contamination').chance(well.faults.contaminationRate);
+  return streamFor(well.labSeed, well.noiseKey, well.well, 'contamination').chance(well.faults.contaminationRate);
 }
 
 /**
@@ -177,6 +238,8 @@ function injectTransientFault(labSeed: number, rate: number, request: { operatio
       false,
     );
 }
+
+const NO_FAULTS: FaultProfile = { contaminationRate: 0, transientErrorRate: 0 };
 
 function invalid(message: string): never {
   throw new LabFault('InvalidOperation', message, true);

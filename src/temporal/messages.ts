@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import type { IncubatorSnapshot, SlotRequest } from '../workflows/incubator-state';
 
 /**
  * Every message a campaign understands, defined once for workflow, client and tests.
@@ -14,6 +15,8 @@ export const stopSignal = defineSignal<[StopRequest?]>('stop');
 export const setBudgetUpdate = defineUpdate<SetBudgetResult, [SetBudgetRequest]>('setBudget');
 /** Sent by an experiment to its campaign when it starts or stops waiting for an offline instrument. */
 export const instrumentWaitSignal = defineSignal<[InstrumentWait]>('instrumentWait');
+/** Sent by a campaign to its running experiments when its priority changes. */
+export const experimentPrioritySignal = defineSignal<[{ priorityKey: number }]>('experimentPriority');
 export const statusQuery = defineQuery<CampaignStatus>('status');
 export const resultsQuery = defineQuery<CampaignResults>('results');
 
@@ -36,3 +39,34 @@ export interface InstrumentWait {
   instrument: string;
   waiting: boolean;
 }
+
+// Person in the loop. Updates, not signals: the person must hear whether it was accepted and why not.
+export const approveBatchUpdate = defineUpdate<{ approvedWells: number }, [ApproveRequest]>('approveBatch');
+export const rejectBatchUpdate = defineUpdate<{ rejectedWells: number }, [RejectRequest]>('rejectBatch');
+export const confirmActionUpdate = defineUpdate<{ confirmed: string }, [ConfirmRequest]>('confirmAction');
+export const setPriorityUpdate = defineUpdate<
+  { previousPriorityKey: number; priorityKey: number },
+  [SetPriorityRequest]
+>('setPriority');
+
+export interface ApproveRequest {
+  by?: string;
+}
+export interface RejectRequest {
+  reason: string;
+}
+export interface ConfirmRequest {
+  by?: string;
+}
+export interface SetPriorityRequest {
+  /** 1 (highest) .. 5 (lowest), Temporal's priority keys. */
+  priorityKey: number;
+}
+
+// The incubator's plate slots (incubator.ts).
+export const requestIncubatorSlotSignal = defineSignal<[SlotRequest]>('requestIncubatorSlot');
+export const releaseIncubatorSlotSignal = defineSignal<[{ plateId: string }]>('releaseIncubatorSlot');
+export const incubatorPrioritySignal =
+  defineSignal<[{ holderWorkflowId: string; priorityKey: number }]>('incubatorPriority');
+export const incubatorSlotGrantedSignal = defineSignal<[{ plateId: string }]>('incubatorSlotGranted');
+export const incubatorStatusQuery = defineQuery<IncubatorSnapshot>('incubatorStatus');

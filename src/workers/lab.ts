@@ -1,50 +1,117 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createLabActivities } from '../activities/lab-activities';
+import { loadLabConfig, type LabConfig } from '../config/lab-config';
+import { InstrumentGuard } from '../instruments/instrument-guard';
 import type { LabDriver } from '../lab/driver';
 import { createVirtualLab } from '../lab/virtual-lab';
 import { temporalSettings } from '../temporal/connection';
-import { LAB_TASK_QUEUE, taskQueuesFromEnv } from '../temporal/task-queues';
-import { runUntilSignalled } from './run';
+import {
+  instrumentTaskQueue,
+  OPERATION_INSTRUMENTS,
+  taskQueuesFromEnv,
+  type OperationInstrument,
+} from '../temporal/task-queues';
 
 /**
- * The lab worker: hardware activities on the lab task queue, on the host wired to the
- * instruments. Today its driver is the virtual lab, whose physical state lives in a SQLite file
- * (CELLOS_LAB_DB, default var/lab/lab.db) so it survives this process, as a real instrument's would.
+ * The lab workers: one Worker per instrument, each polling its instrument's task queue with as
+ * many slots as the instrument has capacity, so Temporal's task-queue priority decides which
+ * campaign's operation runs next. All instruments in one process by default (the demo); on a lab
+ * with one PC per instrument, run `npm run worker:lab -- --instrument plate-reader` on each.
+ *
+ * Today the driver is the virtual lab, whose physical state (and the instruments' leases) lives
+ * in a SQLite file (CELLOS_LAB_DB, default var/lab/lab.db) that survives this process, as a real
+ * instrument's state would.
  */
 export const DEFAULT_LAB_DB = resolve('var/lab/lab.db');
 
-export async function createLabWorker(
-  options: {
-    connection: NativeConnection;
-    namespace: string;
-    driver: LabDriver;
-    taskQueue?: string;
-  } & Partial<WorkerOptions>,
-): Promise<Worker> {
-  const { driver, taskQueue = LAB_TASK_QUEUE, ...rest } = options;
-  return Worker.create({
-    activities: createLabActivities(driver),
-    taskQueue,
-    // Instruments do one thing at a time per arm; the virtual lab is cheap, so allow some overlap.
-    maxConcurrentActivityTaskExecutions: 16,
-    ...rest,
-  });
+export interface LabWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  driver: LabDriver;
+  guard: InstrumentGuard;
+  labConfig: LabConfig;
+  labTaskQueue: string;
+  instruments?: readonly OperationInstrument[];
+}
+
+export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
+  const activities = createLabActivities(options);
+  const instruments = options.instruments ?? OPERATION_INSTRUMENTS;
+  return Promise.all(
+    instruments.map((instrument) =>
+      Worker.create({
+        connection: options.connection,
+        namespace: options.namespace,
+        taskQueue: instrumentTaskQueue(options.labTaskQueue, instrument),
+        activities,
+        maxConcurrentActivityTaskExecutions: capacity(options.labConfig, instrument),
+      }),
+    ),
+  );
+}
+
+function capacity(config: LabConfig, instrument: OperationInstrument): number {
+  if (instrument === 'liquid-handler') return config.liquidHandler.capacity;
+  if (instrument === 'imager') return config.imager.capacity;
+  return config.plateReader.capacity;
+}
+
+/** Runs several workers until one stops (SIGINT/SIGTERM stop them all), or until `until` settles. */
+export async function runWorkers<T>(workers: Worker[], until?: Promise<T>): Promise<T | undefined> {
+  if (until) {
+    let wrapped: Promise<T> = until;
+    for (const worker of workers) wrapped = worker.runUntil(wrapped);
+    return wrapped;
+  }
+  await Promise.all(workers.map((w) => w.run()));
+  return undefined;
+}
+
+export function parseInstruments(argv: string[]): OperationInstrument[] {
+  const chosen: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--instrument' && argv[i + 1]) chosen.push(...argv[++i]!.split(','));
+  }
+  const fromEnv = process.env.CELLOS_INSTRUMENTS?.split(',').filter(Boolean) ?? [];
+  const all = [...chosen, ...fromEnv];
+  if (all.length === 0) return [...OPERATION_INSTRUMENTS];
+  for (const name of all) {
+    if (!(OPERATION_INSTRUMENTS as readonly string[]).includes(name)) {
+      throw new Error(`--instrument: "${name}" is not an instrument; allowed: ${OPERATION_INSTRUMENTS.join(', ')}`);
+    }
+  }
+  return [...new Set(all)] as OperationInstrument[];
 }
 
 async function main(): Promise<void> {
   const settings = temporalSettings();
+  const instruments = parseInstruments(process.argv.slice(2));
+  const labConfig = loadLabConfig();
   const connection = await NativeConnection.connect(settings.connectionOptions);
-  const taskQueue = taskQueuesFromEnv().lab;
   const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
   const driver = createVirtualLab({ dbPath });
-  const worker = await createLabWorker({ connection, namespace: settings.namespace, driver, taskQueue });
-  console.log(`lab worker polling "${taskQueue}" on ${settings.address}; virtual lab state in ${dbPath}`);
+  const guard = InstrumentGuard.open(dbPath);
+  const labTaskQueue = taskQueuesFromEnv().lab;
+  const workers = await createLabWorkers({
+    connection,
+    namespace: settings.namespace,
+    driver,
+    guard,
+    labConfig,
+    labTaskQueue,
+    instruments,
+  });
+  console.log(
+    `lab worker polling ${instruments.map((i) => `"${instrumentTaskQueue(labTaskQueue, i)}"`).join(', ')} on ${settings.address}; virtual lab state in ${dbPath}`,
+  );
   try {
-    await runUntilSignalled(worker, connection);
+    await runWorkers(workers);
   } finally {
     await driver.close();
+    guard.close();
+    await connection.close();
   }
 }
 

@@ -1,23 +1,33 @@
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createLabServiceActivities } from '../activities/lab-service-activities';
 import { createLearnerActivities } from '../activities/learner-activities';
+import { loadLabConfig, type LabConfig } from '../config/lab-config';
 import { temporalSettings } from '../temporal/connection';
 import { ORCHESTRATION_TASK_QUEUE, taskQueuesFromEnv } from '../temporal/task-queues';
-import { runUntilSignalled } from './run';
 
 /**
- * The orchestration worker: campaign and experiment workflows, and the learner (CPU work, so it
- * lives here and not in workflow code). It touches no hardware and can run anywhere.
+ * The orchestration worker: campaign, experiment and incubator workflows, the learner (CPU work,
+ * so it lives here and not in workflow code) and the lab's bookkeeping services (incubator slots).
+ * It touches no hardware and can run anywhere.
  */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
-export async function createOrchestrationWorker(
-  options: { connection: NativeConnection; namespace: string; taskQueue?: string } & Partial<WorkerOptions>,
-): Promise<Worker> {
-  const { taskQueue = ORCHESTRATION_TASK_QUEUE, ...rest } = options;
+export interface OrchestrationWorkerOptions extends Partial<WorkerOptions> {
+  connection: NativeConnection;
+  namespace: string;
+  /** Used by activities that start or inspect other workflows (the incubator). */
+  client: Client;
+  labConfig: LabConfig;
+  taskQueue?: string;
+}
+
+export async function createOrchestrationWorker(options: OrchestrationWorkerOptions): Promise<Worker> {
+  const { taskQueue = ORCHESTRATION_TASK_QUEUE, client, labConfig, ...rest } = options;
   return Worker.create({
     workflowsPath: rest.workflowBundle ? undefined : WORKFLOWS_PATH,
-    activities: createLearnerActivities(),
+    activities: { ...createLearnerActivities(), ...createLabServiceActivities({ client, labConfig }) },
     taskQueue,
     ...rest,
   });
@@ -26,10 +36,23 @@ export async function createOrchestrationWorker(
 async function main(): Promise<void> {
   const settings = temporalSettings();
   const connection = await NativeConnection.connect(settings.connectionOptions);
+  const clientConnection = await Connection.connect(settings.connectionOptions);
+  const client = new Client({ connection: clientConnection, namespace: settings.namespace });
   const taskQueue = taskQueuesFromEnv().orchestration;
-  const worker = await createOrchestrationWorker({ connection, namespace: settings.namespace, taskQueue });
+  const worker = await createOrchestrationWorker({
+    connection,
+    namespace: settings.namespace,
+    taskQueue,
+    client,
+    labConfig: loadLabConfig(),
+  });
   console.log(`orchestration worker polling "${taskQueue}" on ${settings.address} (namespace ${settings.namespace})`);
-  await runUntilSignalled(worker, connection);
+  try {
+    await worker.run();
+  } finally {
+    await clientConnection.close();
+    await connection.close();
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -25,6 +25,11 @@ export interface CampaignSnapshot {
   platePrefix: string;
   /** Outcomes before this index are ignored by the failure-rate check (a person resumed after them). */
   failureWindowStart: number;
+  priorityKey: number;
+  /** Treatments a person rejected: never proposed again. */
+  rejected: { iteration: number; proposals: Proposal[]; reason: string }[];
+  /** Proposal rounds so far (a rejected batch is re-proposed under a new id prefix). */
+  proposalRounds: number;
 }
 
 export interface RunningExperiment {
@@ -42,6 +47,14 @@ export class CampaignStateModel {
   detail = '';
   /** Completed-batch count the current estimates were computed from (-1: not yet in this run). */
   estimatesAtIteration = -1;
+  /** A batch waiting for a person's approval, and their decision once given. */
+  pendingBatch: Proposal[] | undefined;
+  decision: { approved: true } | { approved: false; reason: string } | undefined;
+  /** A manual step waiting for confirmation, and whether it came. */
+  pendingAction: string | undefined;
+  actionConfirmed = false;
+  /** The plate the incubator has let in (set by the incubator's signal). */
+  grantedPlate: string | undefined;
 
   constructor(
     readonly campaignId: string,
@@ -62,6 +75,9 @@ export class CampaignStateModel {
       runs: 0,
       platePrefix,
       failureWindowStart: 0,
+      priorityKey: config.priority,
+      rejected: [],
+      proposalRounds: 0,
     });
   }
 
@@ -163,6 +179,14 @@ export class CampaignStateModel {
       estimates: this.snapshot.estimates,
       runs: this.snapshot.runs,
       waitingFor: this.waitingInstruments(),
+      priorityKey: this.snapshot.priorityKey,
+      pendingBatch: this.pendingBatch,
+      pendingAction: this.pendingAction,
+      rejections: this.snapshot.rejected.map((r) => ({
+        iteration: r.iteration,
+        wells: r.proposals.length,
+        reason: r.reason,
+      })),
     };
   }
 
@@ -201,7 +225,7 @@ export class CampaignStateModel {
 }
 
 export function isTerminal(state: CampaignLifecycle): boolean {
-  return state !== 'running' && state !== 'paused';
+  return !['running', 'paused', 'awaiting approval', 'waiting for a person'].includes(state);
 }
 
 function round2(usd: number): number {

@@ -5,37 +5,50 @@ import {
   condition,
   continueAsNew,
   executeChild,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { LabServiceActivities } from '../activities/lab-service-activities';
 import type { LearnerActivities } from '../activities/learner-activities';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignState } from '../domain/campaign-status';
 import type { ExperimentOutcome, Proposal } from '../domain/types';
 import { wellForIndex } from '../lab/plate';
 import {
+  approveBatchUpdate,
+  confirmActionUpdate,
+  experimentPrioritySignal,
+  incubatorPrioritySignal,
+  incubatorSlotGrantedSignal,
   instrumentWaitSignal,
   pauseSignal,
+  rejectBatchUpdate,
+  releaseIncubatorSlotSignal,
   resultsQuery,
   resumeSignal,
   setBudgetUpdate,
+  setPriorityUpdate,
   statusQuery,
   stopSignal,
 } from '../temporal/messages';
 import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
-import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
+import { incubatorWorkflowId } from '../temporal/task-queues';
+import { CampaignStateModel, isTerminal, type CampaignSnapshot } from './campaign-state';
 import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput } from './experiment';
 
 /**
  * A campaign: propose → execute → learn until the question is answered, the budget is spent,
  * the iterations run out or a person stops it.
  *
- * Each proposal runs as a child experiment workflow (a batch in parallel) so every well has its
- * own history, its own page in the Web UI and its own failure. Learning is an activity (see
- * learner-activities.ts). The campaign continues-as-new between batches when Temporal suggests
- * it, carrying its state as plain JSON, so a 1,000-experiment campaign stays far from history limits.
+ * Each proposal runs as a child experiment workflow (a batch in parallel, on one plate) so every
+ * well has its own history, its own page in the Web UI and its own failure. Learning is an
+ * activity (see learner-activities.ts). A batch's plate holds an incubator slot for the whole
+ * batch (see incubator.ts); a person may have to approve each batch or confirm loading the plate.
+ * The campaign continues-as-new between batches when Temporal suggests it, carrying its state as
+ * plain JSON, so a 1,000-experiment campaign stays far from history limits.
  */
 export interface CampaignInput {
   config: CampaignConfig;
@@ -51,10 +64,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   const state = input.snapshot
     ? new CampaignStateModel(campaignId, config, input.snapshot)
     : CampaignStateModel.fresh(campaignId, config, `${config.name}-${info.firstExecutionRunId.slice(0, 8)}`);
+  const incubator = getExternalWorkflowHandle(incubatorWorkflowId(input.labTaskQueue));
 
   const { proposeBatch } = proxyActivities<LearnerActivities>({
     startToCloseTimeout: '5 minutes',
     retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  });
+  const { requestIncubatorSlot } = proxyActivities<LabServiceActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
 
   setHandler(pauseSignal, (request) => {
@@ -69,14 +87,17 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     // Failures a person has already looked at do not trip the alarm again.
     state.snapshot.failureWindowStart = state.snapshot.outcomes.length;
   });
-  setHandler(instrumentWaitSignal, ({ experimentWorkflowId, instrument, waiting }) => {
-    if (waiting) state.waitingFor.set(experimentWorkflowId, instrument);
-    else state.waitingFor.delete(experimentWorkflowId);
-  });
   setHandler(stopSignal, (request) => {
     if (state.snapshot.stopRequested) return;
     state.snapshot.stopRequested = true;
     state.snapshot.stopReason = request?.reason ?? 'stopped by operator';
+  });
+  setHandler(instrumentWaitSignal, ({ experimentWorkflowId, instrument, waiting }) => {
+    if (waiting) state.waitingFor.set(experimentWorkflowId, instrument);
+    else state.waitingFor.delete(experimentWorkflowId);
+  });
+  setHandler(incubatorSlotGrantedSignal, ({ plateId }) => {
+    state.grantedPlate = plateId;
   });
   setHandler(
     setBudgetUpdate,
@@ -85,11 +106,74 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       state.snapshot.budgetUsd = budgetUsd;
       return { previousBudgetUsd, budgetUsd, spentUsd: state.status().spentUsd };
     },
+    { validator: (request) => reject(state.budgetProblem(request?.budgetUsd)) },
+  );
+  setHandler(
+    setPriorityUpdate,
+    async ({ priorityKey }) => {
+      const previousPriorityKey = state.snapshot.priorityKey;
+      state.snapshot.priorityKey = priorityKey;
+      // Operations not yet scheduled (next steps of running wells, the incubator queue) use the new priority.
+      const notify = [...state.running.values()].map((r) =>
+        getExternalWorkflowHandle(r.workflowId)
+          .signal(experimentPrioritySignal, { priorityKey })
+          .catch(() => undefined),
+      );
+      notify.push(
+        incubator.signal(incubatorPrioritySignal, { holderWorkflowId: campaignId, priorityKey }).catch(() => undefined),
+      );
+      await Promise.all(notify);
+      return { previousPriorityKey, priorityKey };
+    },
     {
       validator: (request) => {
-        const problem = state.budgetProblem(request?.budgetUsd);
-        if (problem) throw new Error(problem);
+        const p = request?.priorityKey;
+        if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 5)
+          throw new Error(`priorityKey must be a whole number from 1 (highest) to 5 (lowest) (got ${String(p)})`);
+        reject(isTerminal(state.lifecycle) ? `the campaign has already ended (${state.lifecycle})` : undefined);
       },
+    },
+  );
+  setHandler(
+    approveBatchUpdate,
+    (_request) => {
+      const wells = state.pendingBatch?.length ?? 0;
+      state.decision = { approved: true };
+      return { approvedWells: wells };
+    },
+    {
+      validator: (_request) =>
+        reject(state.pendingBatch && !state.decision ? undefined : 'no batch is waiting for approval'),
+    },
+  );
+  setHandler(
+    rejectBatchUpdate,
+    ({ reason }) => {
+      const wells = state.pendingBatch?.length ?? 0;
+      state.decision = { approved: false, reason: reason.trim() };
+      return { rejectedWells: wells };
+    },
+    {
+      validator: (request) => {
+        reject(state.pendingBatch && !state.decision ? undefined : 'no batch is waiting for approval');
+        const reason = request?.reason;
+        if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)
+          throw new Error('reason must say why the batch is rejected (1-500 characters)');
+      },
+    },
+  );
+  setHandler(
+    confirmActionUpdate,
+    (_request) => {
+      const confirmed = state.pendingAction ?? '';
+      state.actionConfirmed = true;
+      return { confirmed };
+    },
+    {
+      validator: (_request) =>
+        reject(
+          state.pendingAction && !state.actionConfirmed ? undefined : 'no manual step is waiting for confirmation',
+        ),
     },
   );
   setHandler(statusQuery, () => state.status());
@@ -100,8 +184,11 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     state.lifecycle = lifecycle;
     state.detail = detail;
   };
+
   /** Ask the learner for the next batch (or, with no room, only for fresh estimates). */
   const learn = async (iteration: number, maxTreatments: number) => {
+    state.snapshot.proposalRounds += 1;
+    const round = state.snapshot.rejected.filter((r) => r.iteration === iteration).length;
     const proposed = await proposeBatch({
       proposer: config.proposer,
       settings: {
@@ -117,12 +204,13 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       triedDoses: state.triedDoses(),
       iteration,
       maxTreatments,
-      idPrefix: `i${String(iteration).padStart(3, '0')}`,
+      idPrefix: `i${String(iteration).padStart(3, '0')}${round > 0 ? `r${round}` : ''}`,
     });
     state.snapshot.estimates = proposed.estimates;
     state.estimatesAtIteration = state.snapshot.iteration;
     return proposed;
   };
+
   const finish = async (lifecycle: CampaignState, detail: string): Promise<CampaignResults> => {
     // The final answer includes the last batch: re-estimate if results arrived since the learner last ran.
     if (state.estimatesAtIteration !== state.snapshot.iteration) await learn(state.snapshot.iteration + 1, 0);
@@ -130,6 +218,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     await condition(allHandlersFinished);
     return { status: state.status(), outcomes: state.snapshot.outcomes };
   };
+  const halted = () => state.snapshot.paused || state.snapshot.stopRequested;
   setLifecycle(state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
 
   for (;;) {
@@ -156,9 +245,50 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       );
     }
     // A pause or stop that arrived while the learner was thinking takes effect before any well starts.
-    if (state.snapshot.paused || state.snapshot.stopRequested) continue;
+    if (halted()) continue;
 
-    await runBatch(state, input, iteration, batch);
+    if (config.approval === 'required') {
+      state.pendingBatch = batch;
+      state.decision = undefined;
+      setLifecycle(
+        'awaiting approval',
+        `${batch.length} wells proposed for iteration ${iteration}; approve or reject with a reason`,
+      );
+      await condition(() => state.decision !== undefined || state.snapshot.stopRequested);
+      const decision = state.decision as CampaignStateModel['decision']; // set by an update while we waited
+      state.pendingBatch = undefined;
+      state.decision = undefined;
+      setLifecycle('running', '');
+      if (!decision) continue; // stopped while waiting
+      if (!decision.approved) {
+        // The rejected wells are never proposed again: the learner sees them as tried.
+        state.snapshot.rejected.push({
+          iteration,
+          proposals: batch.filter((p) => !p.isControl),
+          reason: decision.reason,
+        });
+        continue;
+      }
+    }
+
+    const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
+    const holding = await takeIncubatorSlot(plateId);
+    if (!holding) continue;
+    try {
+      if (config.manualPlateLoading) {
+        state.pendingAction = `load plate ${plateId} (${batch.length} wells) into the incubator`;
+        state.actionConfirmed = false;
+        setLifecycle('waiting for a person', state.pendingAction);
+        await condition(() => state.actionConfirmed || state.snapshot.stopRequested);
+        const confirmed = state.actionConfirmed as boolean; // set by an update while we waited
+        state.pendingAction = undefined;
+        setLifecycle('running', '');
+        if (!confirmed) continue;
+      }
+      await runBatch(state, input, iteration, plateId, batch);
+    } finally {
+      await releaseSlot(plateId);
+    }
     state.normaliseIteration(iteration);
     state.snapshot.iteration = iteration;
     const alarm = state.failureAlarm();
@@ -173,6 +303,29 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       return continueAsNew<typeof campaignWorkflow>({ ...input, snapshot: state.snapshot });
     }
   }
+
+  /** Waits (durably, in priority order with other campaigns) until the incubator takes the plate. */
+  async function takeIncubatorSlot(plateId: string): Promise<boolean> {
+    state.detail = `waiting for an incubator slot for plate ${plateId}`;
+    await requestIncubatorSlot({
+      labTaskQueue: input.labTaskQueue,
+      request: { holderWorkflowId: campaignId, plateId, priorityKey: state.snapshot.priorityKey },
+    });
+    await condition(() => state.grantedPlate === plateId || state.snapshot.stopRequested);
+    state.detail = '';
+    if (state.grantedPlate === plateId) return true;
+    await releaseSlot(plateId); // withdraw the request
+    return false;
+  }
+
+  async function releaseSlot(plateId: string): Promise<void> {
+    state.grantedPlate = undefined;
+    await incubator.signal(releaseIncubatorSlotSignal, { plateId }).catch(() => undefined);
+  }
+}
+
+function reject(problem: string | undefined): void {
+  if (problem) throw new Error(problem);
 }
 
 /** Runs one batch on one plate; results are matched to proposals by id, whatever order they end in. */
@@ -180,10 +333,10 @@ async function runBatch(
   state: CampaignStateModel,
   input: CampaignInput,
   iteration: number,
+  plateId: string,
   batch: Proposal[],
 ): Promise<void> {
   const { config } = input;
-  const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
   const cellsPerWell = config.assay === 'imaging' ? 5_000 : 10_000;
   await Promise.all(
     batch.map(async (proposal, index) => {
@@ -197,6 +350,9 @@ async function runBatch(
         labTaskQueue: input.labTaskQueue,
         protocol: { ...config.protocol, cellsPerWell },
         secondsPerLabHour: config.secondsPerLabHour,
+        heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+        priorityKey: state.snapshot.priorityKey,
+        fairnessKey: state.campaignId,
         compoundPricing: truth,
         simulation: {
           labSeed: config.seed,
@@ -221,6 +377,7 @@ async function runBatch(
           workflowId,
           args: [childInput],
           staticSummary: describeProposal(proposal),
+          priority: { priorityKey: state.snapshot.priorityKey, fairnessKey: state.campaignId },
           typedSearchAttributes: [
             { key: CAMPAIGN_ID, value: state.campaignId },
             { key: CELL_LINE, value: [proposal.cellLine] },

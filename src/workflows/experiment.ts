@@ -3,11 +3,13 @@ import {
   ApplicationFailure,
   getExternalWorkflowHandle,
   proxyActivities,
+  setHandler,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import { INSTRUMENT_OFFLINE } from '../lab/driver';
-import { instrumentWaitSignal } from '../temporal/messages';
+import { experimentPrioritySignal, instrumentWaitSignal } from '../temporal/messages';
+import { instrumentTaskQueue, type OperationInstrument } from '../temporal/task-queues';
 import type { LabActivities } from '../activities/lab-activities';
 import type { CellLineBiology } from '../config/lab-profile';
 import { stepCosts, type CompoundPricing } from '../domain/costs';
@@ -29,6 +31,12 @@ export interface ExperimentInput {
   labTaskQueue: string;
   protocol: { attachmentHours: number; treatmentHours: number; cellsPerWell: number };
   secondsPerLabHour: number;
+  /** Silence after which a lab step's attempt is retried (absent in histories from before it existed: 30). */
+  heartbeatTimeoutSeconds?: number;
+  /** Temporal priority key (1 highest .. 5 lowest) for this experiment's instrument operations. */
+  priorityKey: number;
+  /** Campaigns of equal priority share instruments fairly by this key (the campaign id). */
+  fairnessKey: string;
   compoundPricing?: CompoundPricing;
   simulation: {
     labSeed: number;
@@ -54,14 +62,22 @@ const MEDIUM_MICROLITRES = 100;
 const COMPOUND_MICROLITRES = 10;
 
 export async function experimentWorkflow(input: ExperimentInput): Promise<ExperimentReport> {
-  const lab = proxyActivities<LabActivities>({
-    taskQueue: input.labTaskQueue,
-    startToCloseTimeout: '10 minutes',
-    // A hung instrument stops heartbeating; the attempt is then retried instead of waiting 10 min.
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+  let priorityKey = input.priorityKey;
+  // The campaign's priority can change while this well incubates; the next operation uses the new one.
+  setHandler(experimentPrioritySignal, ({ priorityKey: next }) => {
+    priorityKey = next;
   });
-  const { proposal, location } = input;
+  const on = (instrument: OperationInstrument) =>
+    proxyActivities<LabActivities>({
+      taskQueue: instrumentTaskQueue(input.labTaskQueue, instrument),
+      priority: { priorityKey, fairnessKey: input.fairnessKey },
+      // Waiting for a busy instrument is queueing, not failure: no schedule-to-start limit.
+      startToCloseTimeout: '10 minutes',
+      // A hung instrument stops heartbeating; the attempt is then retried instead of waiting 10 min.
+      heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+    });
+  const { proposal, location, secondsPerLabHour } = input;
   const costs = stepCosts(proposal.assay, proposal.doseMicromolar, input.compoundPricing);
   let spentUsd = 0;
   const completedSteps: string[] = [];
@@ -78,11 +94,12 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   };
 
   await step('seed', costs.seedUsd, () =>
-    lab.seedWell({
+    on('liquid-handler').seedWell({
       location,
       cellLine: proposal.cellLine,
       cellsPerWell: input.protocol.cellsPerWell,
       volumeMicrolitres: MEDIUM_MICROLITRES,
+      secondsPerLabHour,
       simulation: {
         labSeed: input.simulation.labSeed,
         biology: input.simulation.biology,
@@ -91,20 +108,27 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       },
     }),
   );
-  await sleep(labHours(input.protocol.attachmentHours, input.secondsPerLabHour));
+  await sleep(labHours(input.protocol.attachmentHours, secondsPerLabHour));
   await step('dose', costs.doseUsd, () =>
-    lab.addCompound({
+    on('liquid-handler').addCompound({
       location,
       compound: proposal.compound,
       doseMicromolar: proposal.doseMicromolar,
       volumeMicrolitres: COMPOUND_MICROLITRES,
       attachmentHours: input.protocol.attachmentHours,
+      secondsPerLabHour,
       simulation: { response: input.simulation.response },
     }),
   );
-  await sleep(labHours(input.protocol.treatmentHours, input.secondsPerLabHour));
+  await sleep(labHours(input.protocol.treatmentHours, secondsPerLabHour));
+  const reader = proposal.assay === 'imaging' ? 'imager' : 'plate-reader';
   const readout = await step('measure', costs.measureUsd, () =>
-    lab.measureWell({ location, assay: proposal.assay, treatmentHours: input.protocol.treatmentHours }),
+    on(reader).measureWell({
+      location,
+      assay: proposal.assay,
+      treatmentHours: input.protocol.treatmentHours,
+      secondsPerLabHour,
+    }),
   );
   return { readout, costUsd: round6(spentUsd) };
 }

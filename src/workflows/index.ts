@@ -1,3 +1,4 @@
 // The workflow bundle's entry: workflows only.
 export { campaignWorkflow } from './campaign';
 export { experimentWorkflow } from './experiment';
+export { incubatorWorkflow } from './incubator';

@@ -13,7 +13,9 @@ import {
 import { inject } from 'vitest';
 import type { LabDriver } from '../../src/lab/driver';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
-import { createLabWorker } from '../../src/workers/lab';
+import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
+import { InstrumentGuard } from '../../src/instruments/instrument-guard';
+import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
 
 /**
@@ -32,7 +34,7 @@ let runtimeInstalled = false;
 
 export async function openTestEnv(): Promise<TemporalTestEnv> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');
@@ -66,15 +68,17 @@ export interface RunningLab {
 export async function withWorkers<T>(
   env: TemporalTestEnv,
   body: (lab: RunningLab) => Promise<T>,
-  options: { wrapDriver?: (driver: LabDriver) => LabDriver } = {},
+  options: { wrapDriver?: (driver: LabDriver) => LabDriver; labConfig?: LabConfig; labTaskQueue?: string } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
   const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
   const base = createVirtualLab({ dbPath: labDbPath });
+  const guard = InstrumentGuard.open(labDbPath);
   const driver = options.wrapDriver ? options.wrapDriver(base) : base;
+  const labConfig = options.labConfig ?? builtinLabConfig();
   const lab: RunningLab = {
     orchestrationTaskQueue: `test-orchestration-${id}`,
-    labTaskQueue: `test-lab-${id}`,
+    labTaskQueue: options.labTaskQueue ?? `test-lab-${id}`,
     labDbPath,
     driver,
   };
@@ -83,17 +87,22 @@ export async function withWorkers<T>(
     namespace: 'default',
     taskQueue: lab.orchestrationTaskQueue,
     workflowBundle: env.bundle,
+    client: env.client,
+    labConfig,
   });
-  const labWorker = await createLabWorker({
+  const labWorkers = await createLabWorkers({
     connection: env.connection,
     namespace: 'default',
-    taskQueue: lab.labTaskQueue,
+    labTaskQueue: lab.labTaskQueue,
     driver,
+    guard,
+    labConfig,
   });
   try {
-    return await orchestration.runUntil(labWorker.runUntil(body(lab)));
+    return (await runWorkers([orchestration, ...labWorkers], body(lab))) as T;
   } finally {
     await base.close();
+    guard.close();
   }
 }
 

@@ -41,6 +41,8 @@ export interface WellPlan {
   treatmentHours?: number;
   /** Prefix of the operation keys, to run the same well under different workflow ids. */
   keyPrefix?: string;
+  /** Logical plate for the simulator's noise (SeedRequest.simulation.plateNoiseKey). */
+  noiseKey?: string;
 }
 
 /** The operation keys the plan's three steps use. */
@@ -60,7 +62,12 @@ export async function runWell(lab: LabDriver, plan: WellPlan): Promise<RawReadou
     cellsPerWell: plan.assay === 'imaging' ? 5_000 : 10_000,
     volumeMicrolitres: 100,
     attempt: 1,
-    simulation: { labSeed: plan.labSeed ?? 42, biology: biologyOf(plan.cellLine), faults: plan.faults ?? NO_FAULTS },
+    simulation: {
+      labSeed: plan.labSeed ?? 42,
+      biology: biologyOf(plan.cellLine),
+      faults: plan.faults ?? NO_FAULTS,
+      plateNoiseKey: plan.noiseKey,
+    },
   });
   await lab.dose({
     operationKey: keys.dose,

@@ -32,8 +32,8 @@ describe('batch constraints', () => {
       expect(tried.has(`${pairKey(p.cellLine, p.compound)}@${Math.log10(p.doseMicromolar).toFixed(4)}`)).toBe(false);
       expect(p.doseMicromolar).toBeGreaterThanOrEqual(panel.doseRange.minMicromolar * 0.9999);
       expect(p.doseMicromolar).toBeLessThanOrEqual(panel.doseRange.maxMicromolar * 1.0001);
-      // On the 1/8-log dilution grid anchored at the top of the range.
-      const steps = (Math.log10(panel.doseRange.maxMicromolar) - Math.log10(p.doseMicromolar)) * 8;
+      // On the 1/16-log dilution grid anchored at the top of the range.
+      const steps = (Math.log10(panel.doseRange.maxMicromolar) - Math.log10(p.doseMicromolar)) * 16;
       expect(Math.abs(steps - Math.round(steps))).toBeLessThan(1e-3);
       expect(p.assay).toBe('viability');
     }

@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+/**
+ * Capacity of an instrument, enforced where the instrument is: leases in the lab's SQLite file.
+ *
+ * Worker slots (maxConcurrentActivityTaskExecutions = capacity) already keep one worker within
+ * capacity; the lease makes it hold whatever the number of worker processes serving a queue.
+ * A lease belongs to an operation key, so a retried activity re-enters its own lease, and it
+ * expires unless renewed (the activity renews it with each heartbeat), so a killed worker's
+ * lease frees itself within `ttlMs` instead of leaking. Every use is logged, which is also how
+ * the lab benchmark measures instrument utilisation.
+ */
+export interface InstrumentUse {
+  instrument: string;
+  holder: string;
+  startedAtMs: number;
+  endedAtMs: number;
+}
+
+export class InstrumentBusyError extends Error {
+  constructor(readonly instrument: string) {
+    super(`${instrument} is busy (all its capacity is in use)`);
+    this.name = 'InstrumentBusyError';
+  }
+}
+
+export class InstrumentGuard {
+  private constructor(private readonly db: Database.Database) {}
+
+  static open(path: string): InstrumentGuard {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS instrument_leases (
+        instrument TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (instrument, holder)
+      );
+      CREATE TABLE IF NOT EXISTS instrument_uses (
+        instrument TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms INTEGER NOT NULL
+      );
+    `);
+    return new InstrumentGuard(db);
+  }
+
+  /** Takes (or re-enters, or renews) a lease; throws InstrumentBusyError when capacity is used up. */
+  acquire(instrument: string, holder: string, capacity: number, ttlMs: number, nowMs = Date.now()): void {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('DELETE FROM instrument_leases WHERE instrument = ? AND expires_at_ms < ?')
+          .run(instrument, nowMs);
+        const own = this.db
+          .prepare('UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?')
+          .run(nowMs + ttlMs, instrument, holder);
+        if (own.changes > 0) return;
+        const { n } = this.db
+          .prepare('SELECT COUNT(*) AS n FROM instrument_leases WHERE instrument = ?')
+          .get(instrument) as { n: number };
+        if (n >= capacity) throw new InstrumentBusyError(instrument);
+        this.db
+          .prepare(
+            'INSERT INTO instrument_leases (instrument, holder, started_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)',
+          )
+          .run(instrument, holder, nowMs, nowMs + ttlMs);
+      })
+      .immediate();
+  }
+
+  renew(instrument: string, holder: string, ttlMs: number, nowMs = Date.now()): void {
+    this.db
+      .prepare('UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?')
+      .run(nowMs + ttlMs, instrument, holder);
+  }
+
+  /** Ends a lease and logs the use. */
+  release(instrument: string, holder: string, nowMs = Date.now()): void {
+    this.db
+      .transaction(() => {
+        const lease = this.db
+          .prepare('SELECT started_at_ms AS s FROM instrument_leases WHERE instrument = ? AND holder = ?')
+          .get(instrument, holder) as { s: number } | undefined;
+        if (!lease) return;
+        this.db.prepare('DELETE FROM instrument_leases WHERE instrument = ? AND holder = ?').run(instrument, holder);
+        this.db
+          .prepare('INSERT INTO instrument_uses (instrument, holder, started_at_ms, ended_at_ms) VALUES (?, ?, ?, ?)')
+          .run(instrument, holder, lease.s, nowMs);
+      })
+      .immediate();
+  }
+
+  activeLeases(instrument?: string, nowMs = Date.now()): { instrument: string; holder: string }[] {
+    const rows = this.db
+      .prepare('SELECT instrument, holder FROM instrument_leases WHERE expires_at_ms >= ? ORDER BY started_at_ms')
+      .all(nowMs) as { instrument: string; holder: string }[];
+    return instrument ? rows.filter((r) => r.instrument === instrument) : rows;
+  }
+
+  uses(instrument?: string): InstrumentUse[] {
+    const rows = this.db
+      .prepare(
+        'SELECT instrument, holder, started_at_ms AS startedAtMs, ended_at_ms AS endedAtMs FROM instrument_uses ORDER BY started_at_ms, rowid',
+      )
+      .all() as InstrumentUse[];
+    return instrument ? rows.filter((r) => r.instrument === instrument) : rows;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

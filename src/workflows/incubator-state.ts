@@ -1,0 +1,79 @@
+/**
+ * The incubator's plate slots as plain data plus the granting rule, kept apart from the workflow
+ * so it is unit-testable. Rule: lowest effective priority key first, then first come first
+ * served; a request passed over `AGING_GRANTS` times moves up one priority level, so a
+ * low-priority campaign is delayed under contention but never starved.
+ */
+export const AGING_GRANTS = 4;
+
+export interface SlotRequest {
+  /** The campaign workflow that holds the plate and is signalled when it is granted. */
+  holderWorkflowId: string;
+  plateId: string;
+  priorityKey: number;
+}
+
+export interface QueuedRequest extends SlotRequest {
+  seq: number;
+  passedOver: number;
+}
+
+export interface SlotHolder extends SlotRequest {
+  grantedSeq: number;
+}
+
+export interface IncubatorSnapshot {
+  capacityPlates: number;
+  holders: SlotHolder[];
+  queue: QueuedRequest[];
+  seq: number;
+  grants: number;
+  /** Largest number of plates ever held at once: the capacity invariant, observable. */
+  peakPlates: number;
+}
+
+export function emptyIncubator(capacityPlates: number): IncubatorSnapshot {
+  return { capacityPlates, holders: [], queue: [], seq: 0, grants: 0, peakPlates: 0 };
+}
+
+/** Queue a request; repeated requests for a plate already held or queued are no-ops. */
+export function enqueue(s: IncubatorSnapshot, request: SlotRequest): void {
+  const known = [...s.holders, ...s.queue].some((r) => r.plateId === request.plateId);
+  if (known) return;
+  s.queue.push({ ...request, seq: ++s.seq, passedOver: 0 });
+}
+
+export function release(s: IncubatorSnapshot, plateId: string): boolean {
+  const before = s.holders.length + s.queue.length;
+  s.holders = s.holders.filter((h) => h.plateId !== plateId);
+  s.queue = s.queue.filter((q) => q.plateId !== plateId);
+  return s.holders.length + s.queue.length !== before;
+}
+
+export function reprioritise(s: IncubatorSnapshot, holderWorkflowId: string, priorityKey: number): void {
+  for (const q of s.queue) if (q.holderWorkflowId === holderWorkflowId) q.priorityKey = priorityKey;
+}
+
+export function effectivePriority(q: QueuedRequest): number {
+  return q.priorityKey - Math.floor(q.passedOver / AGING_GRANTS);
+}
+
+/** Grants free slots; returns the requests granted now (their holders must be told). */
+export function grant(s: IncubatorSnapshot): SlotHolder[] {
+  const granted: SlotHolder[] = [];
+  while (s.holders.length < s.capacityPlates && s.queue.length > 0) {
+    const next = [...s.queue].sort((a, b) => effectivePriority(a) - effectivePriority(b) || a.seq - b.seq)[0]!;
+    s.queue = s.queue.filter((q) => q !== next);
+    for (const q of s.queue) if (q.seq < next.seq) q.passedOver += 1;
+    const holder: SlotHolder = {
+      holderWorkflowId: next.holderWorkflowId,
+      plateId: next.plateId,
+      priorityKey: next.priorityKey,
+      grantedSeq: ++s.grants,
+    };
+    s.holders.push(holder);
+    s.peakPlates = Math.max(s.peakPlates, s.holders.length);
+    granted.push(holder);
+  }
+  return granted;
+}
