@@ -18,7 +18,12 @@ export function createLabServiceActivities({ client, labConfig }: { client: Clie
       await client.workflow.signalWithStart<typeof incubatorWorkflow, [SlotRequest]>('incubatorWorkflow', {
         workflowId: incubatorWorkflowId(input.labTaskQueue),
         taskQueue: activityInfo().taskQueue,
-        args: [{ capacityPlates: labConfig.incubator.capacityPlates }],
+        args: [
+          {
+            capacityPlates: labConfig.incubator.capacityPlates,
+            reapIntervalMs: labConfig.incubator.reapIntervalSeconds * 1000,
+          },
+        ],
         signal: requestIncubatorSlotSignal,
         signalArgs: [input.request],
         staticSummary: `incubator: ${labConfig.incubator.capacityPlates} plate slots`,

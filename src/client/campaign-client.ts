@@ -10,10 +10,14 @@ import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { temporalSettings } from '../temporal/connection';
 import {
+  approveBatchUpdate,
+  confirmActionUpdate,
   pauseSignal,
+  rejectBatchUpdate,
   resultsQuery,
   resumeSignal,
   setBudgetUpdate,
+  setPriorityUpdate,
   statusQuery,
   stopSignal,
 } from '../temporal/messages';
@@ -68,24 +72,37 @@ export function campaignIdFor(config: CampaignConfig, explicitId?: string): stri
   return explicitId;
 }
 
+/** The workflow start options of a campaign, shared by immediate, delayed and scheduled starts. */
+export function campaignStartOptions(opts: CampaignClientOptions, config: CampaignConfig, campaignId: string) {
+  return {
+    taskQueue: opts.orchestrationTaskQueue ?? taskQueuesFromEnv().orchestration,
+    args: [{ config, labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab }] as Parameters<
+      typeof campaignWorkflow
+    >,
+    staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
+    priority: { priorityKey: config.priority, fairnessKey: campaignId },
+    typedSearchAttributes: [
+      { key: CAMPAIGN_ID, value: campaignId },
+      { key: CAMPAIGN_STATUS, value: 'running' },
+      { key: CELL_LINE, value: config.cellLines },
+      { key: COMPOUND, value: config.compounds },
+      { key: ASSAY, value: config.assay },
+    ],
+  };
+}
+
 export async function startCampaign(
   opts: CampaignClientOptions,
   config: CampaignConfig,
   campaignId: string,
+  startDelayMs?: number,
 ): Promise<WorkflowHandle<typeof campaignWorkflow>> {
   try {
     return await opts.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignId,
-      taskQueue: opts.orchestrationTaskQueue ?? taskQueuesFromEnv().orchestration,
-      args: [{ config, labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab }],
-      staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
-      typedSearchAttributes: [
-        { key: CAMPAIGN_ID, value: campaignId },
-        { key: CAMPAIGN_STATUS, value: 'running' },
-        { key: CELL_LINE, value: config.cellLines },
-        { key: COMPOUND, value: config.compounds },
-        { key: ASSAY, value: config.assay },
-      ],
+      ...campaignStartOptions(opts, config, campaignId),
+      // A delayed start is Temporal's own durable timer: nothing has to stay up until then.
+      ...(startDelayMs ? { startDelay: startDelayMs } : {}),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -181,6 +198,48 @@ export async function setCampaignBudget(
     }
     throw err;
   }
+}
+
+async function personUpdate<R>(run: () => Promise<R>, what: string): Promise<R> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new CliError(`${what} refused: ${err.cause?.message ?? err.message}`);
+    throw err;
+  }
+}
+
+export async function approveBatch(opts: CampaignClientOptions, id: string): Promise<{ approvedWells: number }> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'approve a batch of');
+  return personUpdate(() => handle.executeUpdate(approveBatchUpdate, { args: [{}] }), 'approval');
+}
+
+export async function rejectBatch(
+  opts: CampaignClientOptions,
+  id: string,
+  reason: string,
+): Promise<{ rejectedWells: number }> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'reject a batch of');
+  return personUpdate(() => handle.executeUpdate(rejectBatchUpdate, { args: [{ reason }] }), 'rejection');
+}
+
+export async function confirmAction(opts: CampaignClientOptions, id: string): Promise<{ confirmed: string }> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'confirm a step of');
+  return personUpdate(() => handle.executeUpdate(confirmActionUpdate, { args: [{}] }), 'confirmation');
+}
+
+export async function setCampaignPriority(
+  opts: CampaignClientOptions,
+  id: string,
+  priorityKey: number,
+): Promise<{ previousPriorityKey: number; priorityKey: number }> {
+  const handle = await findCampaign(opts, id);
+  await requireRunning(handle, 'change the priority of');
+  return personUpdate(() => handle.executeUpdate(setPriorityUpdate, { args: [{ priorityKey }] }), 'priority change');
 }
 
 export interface CampaignListing {

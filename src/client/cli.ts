@@ -4,6 +4,10 @@ import { ConfigError } from '../config/validation';
 import { webUiUrl, temporalSettings } from '../temporal/connection';
 import {
   CliError,
+  approveBatch,
+  confirmAction,
+  rejectBatch,
+  setCampaignPriority,
   campaignIdFor,
   campaignResults,
   campaignStatus,
@@ -16,7 +20,14 @@ import {
   stopCampaign,
   type CampaignClientOptions,
 } from './campaign-client';
-import { formatList, formatResults, formatStatus, resultsCsv } from './format';
+import { formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
+import {
+  createCampaignSchedule,
+  deleteCampaignSchedule,
+  listCampaignSchedules,
+  pauseCampaignSchedule,
+  unpauseCampaignSchedule,
+} from './schedules';
 
 export const USAGE = `cellos — run autonomous dose-response campaigns on Temporal
 
@@ -28,7 +39,14 @@ Usage:
   cellos budget <id> <usd>                change the budget (refused below what is spent)
   cellos stop <id> [--reason TEXT]        running experiments finish, then the campaign ends
   cellos results <id> [--json | --csv]    every experiment's readout, normalised response and cost
-  cellos list                             campaigns and their states
+  cellos list                             campaigns and their states (waiting ones say so)
+  cellos approve <id>                     approve the batch waiting for approval
+  cellos reject <id> --reason TEXT        reject it; the learner never proposes those wells again
+  cellos confirm <id>                     confirm a manual step (e.g. a plate was loaded)
+  cellos priority <id> <1-5>              1 is highest; takes effect for operations not yet queued
+  cellos start <config.yaml> --at TIME    start later (ISO 8601, e.g. 2026-11-26T08:00:00Z)
+  cellos schedule create <config.yaml> --cron "0 2 * * *" [--id ID]   a recurring campaign
+  cellos schedule list | pause <id> | resume <id> | delete <id>
 
 <id> is a campaign id such as campaign-demo, or just its name (demo).
 Temporal is found through TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_*
@@ -42,7 +60,16 @@ interface CommandSpec {
 }
 
 const COMMANDS: Record<string, CommandSpec> = {
-  start: { positionals: ['config.yaml'], options: { id: { type: 'string' } } },
+  start: { positionals: ['config.yaml'], options: { id: { type: 'string' }, at: { type: 'string' } } },
+  approve: { positionals: ['id'], options: {} },
+  reject: { positionals: ['id'], options: { reason: { type: 'string' } } },
+  confirm: { positionals: ['id'], options: {} },
+  priority: { positionals: ['id', 'priority'], options: {} },
+  'schedule create': { positionals: ['config.yaml'], options: { cron: { type: 'string' }, id: { type: 'string' } } },
+  'schedule list': { positionals: [], options: { json: { type: 'boolean' } } },
+  'schedule pause': { positionals: ['id'], options: { reason: { type: 'string' } } },
+  'schedule resume': { positionals: ['id'], options: {} },
+  'schedule delete': { positionals: ['id'], options: {} },
   status: { positionals: ['id'], options: { json: { type: 'boolean' } } },
   pause: { positionals: ['id'], options: { reason: { type: 'string' } } },
   resume: { positionals: ['id'], options: {} },
@@ -58,7 +85,13 @@ export function parseCommand(argv: string[]): {
   args: string[];
   flags: Record<string, string | boolean | undefined>;
 } {
-  const [command, ...rest] = argv;
+  const [first, ...afterFirst] = argv;
+  // "schedule <verb>" is one command with a two-word name.
+  const twoWord = first === 'schedule' && afterFirst[0] !== undefined;
+  const command = twoWord ? `schedule ${afterFirst[0]}` : first;
+  const rest = twoWord ? afterFirst.slice(1) : afterFirst;
+  if (first === 'schedule' && !twoWord)
+    throw new CliError('schedule: expected one of create, list, pause, resume, delete', 2);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     return { command: 'help', args: [], flags: {} };
   }
@@ -82,6 +115,26 @@ export function parseCommand(argv: string[]): {
   return { command, args: parsed.positionals, flags: parsed.values };
 }
 
+export function parsePriority(text: string): number {
+  if (!/^[1-5]$/.test(text.trim())) {
+    throw new CliError(`priority: "${text}" is not allowed; give a whole number from 1 (highest) to 5 (lowest)`, 2);
+  }
+  return Number(text);
+}
+
+/** `--at` must be an ISO 8601 time in the future (and within a year). Returns the delay in ms. */
+export function parseStartAt(text: string, nowMs = Date.now()): number {
+  const at = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(at)) {
+    throw new CliError(`--at: "${text}" is not a time; give ISO 8601 such as 2026-11-26T08:00:00Z`, 2);
+  }
+  const delay = at - nowMs;
+  if (delay <= 0)
+    throw new CliError(`--at: ${text} is in the past; give a future time or leave --at out to start now`, 2);
+  if (delay > 366 * 24 * 3600 * 1000) throw new CliError(`--at: ${text} is more than a year away`, 2);
+  return delay;
+}
+
 /** Strictly parse a USD amount: digits with an optional decimal part, nothing else. */
 export function parseUsd(text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text.trim())) {
@@ -100,17 +153,30 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     return 0;
   }
   // Validate everything local before connecting: a bad config starts nothing.
-  const config = command === 'start' ? loadCampaignConfigFile(args[0]!) : undefined;
+  const config = command === 'start' || command === 'schedule create' ? loadCampaignConfigFile(args[0]!) : undefined;
   const campaignId = config ? campaignIdFor(config, flags.id as string | undefined) : undefined;
   const budget = command === 'budget' ? parseUsd(args[1]!) : undefined;
+  const priority = command === 'priority' ? parsePriority(args[1]!) : undefined;
+  const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
+  if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
+    throw new CliError('reject: --reason "…" is required: the learner and the record need to know why', 2);
+  if (command === 'schedule create' && !(typeof flags.cron === 'string' && flags.cron.trim() !== ''))
+    throw new CliError(
+      'schedule create: --cron "<minute hour day month weekday>" is required, e.g. --cron "0 2 * * *"',
+      2,
+    );
 
   const client = await connectClient();
   const opts: CampaignClientOptions = { client };
   try {
     switch (command) {
       case 'start': {
-        const handle = await startCampaign(opts, config!, campaignId!);
-        out(`started ${handle.workflowId}`);
+        const handle = await startCampaign(opts, config!, campaignId!, startDelayMs);
+        out(
+          startDelayMs
+            ? `scheduled ${handle.workflowId} to start at ${new Date(Date.now() + startDelayMs).toISOString()}`
+            : `started ${handle.workflowId}`,
+        );
         out(`watch:  cellos status ${handle.workflowId}`);
         out(`web UI: ${campaignUrl(handle.workflowId)}`);
         return 0;
@@ -156,6 +222,51 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         out(flags.json ? JSON.stringify(list, null, 2) : formatList(list));
         return 0;
       }
+      case 'approve': {
+        const r = await approveBatch(opts, args[0]!);
+        out(`approved: ${r.approvedWells} wells go to the lab`);
+        return 0;
+      }
+      case 'reject': {
+        const r = await rejectBatch(opts, args[0]!, (flags.reason as string).trim());
+        out(`rejected ${r.rejectedWells} wells; the learner will propose another batch`);
+        return 0;
+      }
+      case 'confirm': {
+        const r = await confirmAction(opts, args[0]!);
+        out(`confirmed: ${r.confirmed}`);
+        return 0;
+      }
+      case 'priority': {
+        const r = await setCampaignPriority(opts, args[0]!, priority!);
+        out(`priority changed from ${r.previousPriorityKey} to ${r.priorityKey} (1 is highest)`);
+        return 0;
+      }
+      case 'schedule create': {
+        const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
+        await createCampaignSchedule(opts, config!, scheduleId, (flags.cron as string).trim());
+        out(
+          `created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`,
+        );
+        return 0;
+      }
+      case 'schedule list': {
+        const list = await listCampaignSchedules(opts);
+        out(flags.json ? JSON.stringify(list, null, 2) : formatSchedules(list));
+        return 0;
+      }
+      case 'schedule pause':
+        await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined);
+        out(`paused schedule ${args[0]!}`);
+        return 0;
+      case 'schedule resume':
+        await unpauseCampaignSchedule(opts, args[0]!);
+        out(`resumed schedule ${args[0]!}`);
+        return 0;
+      case 'schedule delete':
+        await deleteCampaignSchedule(opts, args[0]!);
+        out(`deleted schedule ${args[0]!}`);
+        return 0;
       default:
         throw new CliError(`unknown command "${command}"`, 2);
     }

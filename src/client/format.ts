@@ -1,6 +1,7 @@
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import type { ExperimentOutcome, PairEstimate } from '../domain/types';
 import type { CampaignListing } from './campaign-client';
+import type { ScheduleListing } from './schedules';
 
 /** Plain-text rendering for the terminal. Pure, so the CLI's output is unit-testable. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -25,6 +26,20 @@ export function formatStatus(s: CampaignStatus): string {
     `experiments ${s.experiments.done} done, ${s.experiments.running} running, ${s.experiments.failed} failed, ${s.experiments.controls} vehicle controls`,
     `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
   ];
+  lines.push(`priority   ${s.priorityKey} (1 highest, 5 lowest)`);
+  if (s.pendingAction) lines.push(`needs you  ${s.pendingAction}; then: cellos confirm ${s.campaignId}`);
+  if (s.pendingBatch) {
+    lines.push(
+      `needs you  approve or reject this batch: cellos approve ${s.campaignId} | cellos reject ${s.campaignId} --reason "…"`,
+    );
+    for (const p of s.pendingBatch) {
+      lines.push(
+        `           ${p.proposalId}  ${p.isControl ? `${p.cellLine} vehicle control` : `${p.cellLine} × ${p.compound} @ ${p.doseMicromolar} µM`}`,
+      );
+    }
+  }
+  for (const r of s.rejections ?? [])
+    lines.push(`rejected   iteration ${r.iteration}: ${r.wells} wells ("${r.reason}")`);
   for (const w of s.waitingFor ?? []) {
     lines.push(`waiting    for the ${w.instrument}, which is offline (${w.experiments} experiment(s) waiting)`);
   }
@@ -128,5 +143,19 @@ export function formatList(list: CampaignListing[]): string {
   return table(
     ['campaign', 'state', 'started', 'ended'],
     list.map((c) => [c.campaignId, c.state, c.startTime.toISOString(), c.closeTime?.toISOString() ?? '']),
+  );
+}
+
+export function formatSchedules(list: ScheduleListing[]): string {
+  if (list.length === 0)
+    return 'no campaign schedules; create one with: cellos schedule create <config.yaml> --cron "0 2 * * *"';
+  return table(
+    ['schedule', 'cron', 'state', 'next runs'],
+    list.map((s) => [
+      s.scheduleId,
+      s.spec,
+      s.paused ? `paused${s.note ? ` (${s.note})` : ''}` : 'active',
+      s.nextRuns.map((d) => d.toISOString()).join(', '),
+    ]),
   );
 }

@@ -26,8 +26,12 @@ export const labConfigSchema = z.strictObject({
     .strictObject({ capacity: z.number().int().min(1).max(16).default(1), secondsPerWell: seconds.default(32) })
     .default({ capacity: 1, secondsPerWell: 32 }),
   incubator: z
-    .strictObject({ capacityPlates: z.number().int().min(1).max(1000).default(4) })
-    .default({ capacityPlates: 4 }),
+    .strictObject({
+      capacityPlates: z.number().int().min(1).max(1000).default(4),
+      /** How often held slots are checked for campaigns that ended without releasing them. */
+      reapIntervalSeconds: z.number().finite().min(1).max(3600).default(60),
+    })
+    .default({ capacityPlates: 4, reapIntervalSeconds: 60 }),
 });
 export type LabConfig = z.infer<typeof labConfigSchema>;
 

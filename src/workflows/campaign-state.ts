@@ -134,6 +134,7 @@ export class CampaignStateModel {
     const all = [
       ...this.snapshot.outcomes.map((o) => o.proposal),
       ...[...this.running.values()].map((r) => r.proposal),
+      ...this.snapshot.rejected.flatMap((r) => r.proposals),
     ];
     return all
       .filter((p) => !p.isControl)

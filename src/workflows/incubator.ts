@@ -29,11 +29,10 @@ import { emptyIncubator, enqueue, grant, release, reprioritise, type IncubatorSn
  */
 export interface IncubatorInput {
   capacityPlates: number;
+  /** How often held slots are checked for holders that ended without releasing (default 60 s). */
+  reapIntervalMs?: number;
   snapshot?: IncubatorSnapshot;
 }
-
-/** How often held slots are checked for holders that ended without releasing. */
-const REAP_INTERVAL = '1 minute';
 
 export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
   const state = input.snapshot ?? emptyIncubator(input.capacityPlates);
@@ -70,7 +69,7 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
         }
       }
     }
-    const woke = await condition(() => changed, REAP_INTERVAL);
+    const woke = await condition(() => changed, input.reapIntervalMs ?? 60_000);
     if (!woke && state.holders.length > 0) {
       const ended = await findEndedWorkflows({
         workflowIds: [...new Set(state.holders.map((h) => h.holderWorkflowId))],
@@ -82,7 +81,7 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
     }
     if (workflowInfo().continueAsNewSuggested && !changed) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof incubatorWorkflow>({ capacityPlates: state.capacityPlates, snapshot: state });
+      await continueAsNew<typeof incubatorWorkflow>({ ...input, snapshot: state });
     }
   }
 }

@@ -15,6 +15,7 @@ import type { LabDriver } from '../../src/lab/driver';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
+import { incubatorWorkflowId } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
 
@@ -98,8 +99,19 @@ export async function withWorkers<T>(
     guard,
     labConfig,
   });
+  const bodyThenTidy = async () => {
+    try {
+      return await body(lab);
+    } finally {
+      // The lab's incubator workflow lives forever by design; end this test's one.
+      await env.client.workflow
+        .getHandle(incubatorWorkflowId(lab.labTaskQueue))
+        .terminate('test finished')
+        .catch(() => undefined);
+    }
+  };
   try {
-    return (await runWorkers([orchestration, ...labWorkers], body(lab))) as T;
+    return (await runWorkers([orchestration, ...labWorkers], bodyThenTidy())) as T;
   } finally {
     await base.close();
     guard.close();

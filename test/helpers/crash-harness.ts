@@ -1,0 +1,282 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { startCampaign } from '../../src/client/campaign-client';
+import { resolveCampaignConfig, type CampaignConfig } from '../../src/config/campaign-config';
+import type { CampaignResults } from '../../src/domain/campaign-status';
+import { auditCampaign, compareRuns, type CampaignAudit } from '../../src/lab/campaign-audit';
+import type { FaultProfile } from '../../src/lab/driver';
+import { LabStore } from '../../src/lab/lab-store';
+import { streamFor } from '../../src/lab/rng';
+import { incubatorWorkflowId } from '../../src/temporal/task-queues';
+import type { campaignWorkflow } from '../../src/workflows/campaign';
+import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './processes';
+
+/**
+ * Durability under fire: a lab (both worker roles as real processes, a fresh virtual-lab file,
+ * unique task queues) that a test or `npm run chaos` kills with SIGKILL at chosen moments of a
+ * running campaign, then audits against the lab's own log and against an uninterrupted run.
+ * No vitest imports: scripts/chaos.ts uses it too.
+ */
+export type WorkerRole = 'orchestration' | 'lab';
+
+/** Where a campaign is when a kill lands. */
+export type CampaignPhase = 'activity' | 'timer' | 'between batches' | 'queued';
+
+export interface KillRecord {
+  target: WorkerRole | 'server';
+  phase: CampaignPhase;
+  atMs: number;
+}
+
+export class CrashLab {
+  readonly env: Record<string, string>;
+  readonly labDbPath: string;
+  private readonly dir: string;
+  private readonly workers = new Map<WorkerRole, WorkerProcess>();
+  /** When each role's current process started; a lab activity started before that died with its worker. */
+  readonly startedAt = new Map<WorkerRole, number>();
+
+  private constructor(
+    readonly client: Client,
+    readonly address: string,
+    readonly labTaskQueue: string,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'cellos-crash-'));
+    this.labDbPath = join(this.dir, 'lab.db');
+    const id = randomUUID().slice(0, 8);
+    this.env = {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: 'default',
+      CELLOS_ORCHESTRATION_TASK_QUEUE: `crash-orchestration-${id}`,
+      CELLOS_LAB_TASK_QUEUE: labTaskQueue,
+      CELLOS_LAB_DB: this.labDbPath,
+    };
+  }
+
+  static async open(address: string): Promise<CrashLab> {
+    const connection = await Connection.connect({ address });
+    const lab = new CrashLab(
+      new Client({ connection, namespace: 'default' }),
+      address,
+      `crash-lab-${randomUUID().slice(0, 8)}`,
+    );
+    await Promise.all([lab.start('orchestration'), lab.start('lab')]);
+    return lab;
+  }
+
+  async start(role: WorkerRole): Promise<void> {
+    const worker = startWorkerProcess(role, this.env);
+    this.workers.set(role, worker);
+    await withTimeout(worker.ready, 60_000, `${role} worker did not start`);
+    this.startedAt.set(role, Date.now());
+  }
+
+  /** SIGKILL: no shutdown, no drain, no goodbye to the server. */
+  async kill(role: WorkerRole): Promise<void> {
+    const worker = this.workers.get(role);
+    if (worker) await stopWorkerProcess(worker, 'SIGKILL');
+  }
+
+  async startCampaign(config: CampaignConfig, campaignId: string): Promise<WorkflowHandle<typeof campaignWorkflow>> {
+    return startCampaign(
+      {
+        client: this.client,
+        orchestrationTaskQueue: this.env.CELLOS_ORCHESTRATION_TASK_QUEUE,
+        labTaskQueue: this.labTaskQueue,
+      },
+      config,
+      campaignId,
+    );
+  }
+
+  /** The campaign held against this lab's operations log. */
+  audit(results: CampaignResults, config: CampaignConfig): CampaignAudit {
+    const store = LabStore.open(this.labDbPath);
+    try {
+      return auditCampaign({ results, store, compounds: config.labProfile.compounds });
+    } finally {
+      store.close();
+    }
+  }
+
+  faultCounts(): Record<string, number> {
+    const store = LabStore.open(this.labDbPath);
+    try {
+      return store.faultCounts() as Record<string, number>;
+    } finally {
+      store.close();
+    }
+  }
+
+  /** Stops the workers and the lab's incubator workflow (it would otherwise outlive the test). */
+  async close(): Promise<void> {
+    await this.client.workflow
+      .getHandle(incubatorWorkflowId(this.labTaskQueue))
+      .terminate('crash test finished')
+      .catch(() => undefined);
+    await Promise.all([...this.workers.values()].map((w) => stopWorkerProcess(w)));
+    await this.client.connection.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  workerOutput(role: WorkerRole): string {
+    return this.workers.get(role)?.output.join('') ?? '';
+  }
+}
+
+const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+
+/**
+ * Where the campaign is, from the server's view (works while the orchestration worker is dead):
+ * a lab activity in flight on a worker started after `sinceMs`, every running experiment in an
+ * incubation timer, no experiment running (between batches), or experiments queued for an instrument.
+ */
+export async function observePhase(client: Client, campaignId: string, sinceMs: number): Promise<CampaignPhase> {
+  const running: string[] = [];
+  for await (const wf of client.workflow.list({
+    query: `CampaignId = '${campaignId}' AND WorkflowType = 'experimentWorkflow' AND ExecutionStatus = 'Running'`,
+  }))
+    running.push(wf.workflowId);
+  if (running.length === 0) return 'between batches';
+  const descriptions = await Promise.all(
+    running.map((id) =>
+      client.workflow
+        .getHandle(id)
+        .describe()
+        .catch(() => undefined),
+    ),
+  );
+  let allInTimers = true;
+  for (const d of descriptions) {
+    if (!d || d.status.name !== 'RUNNING') continue;
+    const pending = d.raw.pendingActivities ?? [];
+    if (pending.length > 0) allInTimers = false;
+    for (const a of pending) {
+      const started = Number(a.lastStartedTime?.seconds ?? 0) * 1000 + (a.lastStartedTime?.nanos ?? 0) / 1e6;
+      if (a.state === STARTED && started >= sinceMs) return 'activity';
+    }
+  }
+  return allInTimers ? 'timer' : 'queued';
+}
+
+export interface KillPlanOptions {
+  /** Kills the target (and brings it back); resolves once it serves again. */
+  killAndRestart: () => Promise<void>;
+  target: KillRecord['target'];
+  phases: CampaignPhase[];
+  kills: number;
+  /** Phase observation: the first moment each phase is seen, the kill follows after a random jitter. */
+  observe: () => Promise<CampaignPhase>;
+  /** Resolves when the campaign has ended: no more kills. */
+  ended: Promise<unknown>;
+  seed: number;
+  maxJitterMs?: number;
+  /** Give up waiting for a phase after this long and move to the next one. */
+  phaseTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Kills the target `kills` times, cycling through the wanted phases: waits until the campaign is
+ * in the phase, waits a random jitter (seeded, so a failing run can be replayed), kills with
+ * SIGKILL and restarts. Stops early when the campaign ends.
+ */
+export async function killRepeatedly(options: KillPlanOptions): Promise<KillRecord[]> {
+  let ended = false;
+  void options.ended.finally(() => (ended = true));
+  const records: KillRecord[] = [];
+  const t0 = Date.now();
+  for (let i = 0; records.length < options.kills && !ended; i++) {
+    const want = options.phases[i % options.phases.length]!;
+    const deadline = Date.now() + (options.phaseTimeoutMs ?? 20_000);
+    let phase: CampaignPhase | undefined;
+    while (!ended && Date.now() < deadline) {
+      phase = await options.observe().catch(() => undefined);
+      if (phase === want) break;
+      await delay(25);
+    }
+    if (ended || phase !== want) continue;
+    await delay(streamFor(options.seed, 'kill jitter', i).uniform() * (options.maxJitterMs ?? 150));
+    if (ended) break;
+    await options.killAndRestart();
+    records.push({ target: options.target, phase: want, atMs: Date.now() - t0 });
+    options.log?.(
+      `kill ${records.length} of the ${options.target} during ${want} at ${(records.at(-1)!.atMs / 1000).toFixed(1)} s`,
+    );
+  }
+  return records;
+}
+
+/** Runs the campaign with no interference on a fresh lab: the reference a crashed run must equal. */
+export async function uninterruptedRun(
+  address: string,
+  config: CampaignConfig,
+  campaignId: string,
+): Promise<CampaignResults> {
+  const lab = await CrashLab.open(address);
+  try {
+    const handle = await lab.startCampaign(config, campaignId);
+    return await handle.result();
+  } finally {
+    await lab.close();
+  }
+}
+
+export { compareRuns };
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The campaign the crash tests run: two lines × staurosporine, 4 treatments and 2 vehicle wells
+ * per batch. Lab steps heartbeat-time-out after `heartbeatTimeoutSeconds`, so a lab worker killed
+ * mid-step costs seconds, not the production 30 s. `name` fixes the logical plates (noise keys):
+ * runs with the same name and seed read the same numbers.
+ */
+export function crashCampaignConfig(options: {
+  name: string;
+  maxIterations: number;
+  secondsPerLabHour: number;
+  heartbeatTimeoutSeconds?: number;
+  faults?: FaultProfile;
+  seed?: number;
+  batchSize?: number;
+}): CampaignConfig {
+  const config = resolveCampaignConfig(
+    {
+      name: options.name,
+      cellLines: ['U2OS', 'HEK293T'],
+      compounds: ['staurosporine'],
+      doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
+      assay: 'viability',
+      batchSize: options.batchSize ?? 4,
+      controlsPerLine: 1,
+      maxIterations: options.maxIterations,
+      budgetUsd: 5_000,
+      seed: options.seed ?? 7,
+      secondsPerLabHour: options.secondsPerLabHour,
+      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 3,
+      // Failures are data here, not a reason to stop and call a person.
+      failurePause: { maxFailureRate: 1 },
+    },
+    'crash test config',
+  );
+  return options.faults ? { ...config, labProfile: { ...config.labProfile, faults: options.faults } } : config;
+}
