@@ -20,7 +20,17 @@ export interface QueuedRequest extends SlotRequest {
 
 export interface SlotHolder extends SlotRequest {
   grantedSeq: number;
+  grantedAtMs: number;
 }
+
+/** One plate's stay, for utilisation figures. The newest LOG_LIMIT are kept. */
+export interface SlotUse {
+  plateId: string;
+  holderWorkflowId: string;
+  grantedAtMs: number;
+  releasedAtMs: number;
+}
+export const LOG_LIMIT = 2_000;
 
 export interface IncubatorSnapshot {
   capacityPlates: number;
@@ -30,10 +40,11 @@ export interface IncubatorSnapshot {
   grants: number;
   /** Largest number of plates ever held at once: the capacity invariant, observable. */
   peakPlates: number;
+  log: SlotUse[];
 }
 
 export function emptyIncubator(capacityPlates: number): IncubatorSnapshot {
-  return { capacityPlates, holders: [], queue: [], seq: 0, grants: 0, peakPlates: 0 };
+  return { capacityPlates, holders: [], queue: [], seq: 0, grants: 0, peakPlates: 0, log: [] };
 }
 
 /** Queue a request; repeated requests for a plate already held or queued are no-ops. */
@@ -43,8 +54,12 @@ export function enqueue(s: IncubatorSnapshot, request: SlotRequest): void {
   s.queue.push({ ...request, seq: ++s.seq, passedOver: 0 });
 }
 
-export function release(s: IncubatorSnapshot, plateId: string): boolean {
+export function release(s: IncubatorSnapshot, plateId: string, nowMs: number): boolean {
   const before = s.holders.length + s.queue.length;
+  for (const h of s.holders.filter((x) => x.plateId === plateId)) {
+    s.log.push({ plateId, holderWorkflowId: h.holderWorkflowId, grantedAtMs: h.grantedAtMs, releasedAtMs: nowMs });
+  }
+  if (s.log.length > LOG_LIMIT) s.log = s.log.slice(-LOG_LIMIT);
   s.holders = s.holders.filter((h) => h.plateId !== plateId);
   s.queue = s.queue.filter((q) => q.plateId !== plateId);
   return s.holders.length + s.queue.length !== before;
@@ -59,7 +74,7 @@ export function effectivePriority(q: QueuedRequest): number {
 }
 
 /** Grants free slots; returns the requests granted now (their holders must be told). */
-export function grant(s: IncubatorSnapshot): SlotHolder[] {
+export function grant(s: IncubatorSnapshot, nowMs: number): SlotHolder[] {
   const granted: SlotHolder[] = [];
   while (s.holders.length < s.capacityPlates && s.queue.length > 0) {
     const next = [...s.queue].sort((a, b) => effectivePriority(a) - effectivePriority(b) || a.seq - b.seq)[0]!;
@@ -70,6 +85,7 @@ export function grant(s: IncubatorSnapshot): SlotHolder[] {
       plateId: next.plateId,
       priorityKey: next.priorityKey,
       grantedSeq: ++s.grants,
+      grantedAtMs: nowMs,
     };
     s.holders.push(holder);
     s.peakPlates = Math.max(s.peakPlates, s.holders.length);

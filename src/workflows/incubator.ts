@@ -36,6 +36,7 @@ export interface IncubatorInput {
 
 export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
   const state = input.snapshot ?? emptyIncubator(input.capacityPlates);
+  state.log ??= [];
   state.capacityPlates = input.capacityPlates;
   const { findEndedWorkflows } = proxyActivities<LabServiceActivities>({
     startToCloseTimeout: '1 minute',
@@ -47,7 +48,7 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
     changed = true;
   });
   setHandler(releaseIncubatorSlotSignal, ({ plateId }) => {
-    if (release(state, plateId)) changed = true;
+    if (release(state, plateId, Date.now())) changed = true;
   });
   setHandler(incubatorPrioritySignal, ({ holderWorkflowId, priorityKey }) => {
     reprioritise(state, holderWorkflowId, priorityKey);
@@ -58,13 +59,13 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
   for (;;) {
     if (changed) {
       changed = false;
-      for (const holder of grant(state)) {
+      for (const holder of grant(state, Date.now())) {
         try {
           await getExternalWorkflowHandle(holder.holderWorkflowId).signal(incubatorSlotGrantedSignal, {
             plateId: holder.plateId,
           });
         } catch {
-          release(state, holder.plateId); // the campaign is gone: its slot goes to the next in line
+          release(state, holder.plateId, Date.now()); // the campaign is gone: its slot goes to the next in line
           changed = true;
         }
       }
@@ -75,7 +76,7 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
         workflowIds: [...new Set(state.holders.map((h) => h.holderWorkflowId))],
       });
       for (const holder of state.holders.filter((h) => ended.includes(h.holderWorkflowId))) {
-        release(state, holder.plateId);
+        release(state, holder.plateId, Date.now());
         changed = true;
       }
     }

@@ -1,0 +1,164 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { startCampaign } from '../../src/client/campaign-client';
+import { resolveCampaignConfig } from '../../src/config/campaign-config';
+import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
+import { startDevServer } from '../../src/devserver/dev-server';
+import { InstrumentGuard } from '../../src/instruments/instrument-guard';
+import { createVirtualLab } from '../../src/lab/virtual-lab';
+import { incubatorStatusQuery } from '../../src/temporal/messages';
+import { incubatorWorkflowId } from '../../src/temporal/task-queues';
+import { createLabWorkers, runWorkers } from '../../src/workers/lab';
+import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
+
+/**
+ * `npm run bench:lab`: a simulated lab day on a real dev server. Three campaigns of 96 treatment
+ * wells each share one lab (liquid handler, plate reader, a 2-plate incubator) on a compressed
+ * clock. Prints instrument utilisation, each campaign's makespan, and the makespan against its
+ * lower bound: the larger of (work on the bottleneck instrument ÷ its capacity) and the longest
+ * campaign's own critical path (its batches run one after another: propose → execute → learn).
+ */
+const SECONDS_PER_LAB_HOUR = Number(process.env.BENCH_SECONDS_PER_LAB_HOUR ?? 0.2);
+const CAMPAIGNS = [
+  { name: 'bench-a', priority: 2 },
+  { name: 'bench-b', priority: 3 },
+  { name: 'bench-c', priority: 3 },
+];
+const BATCH = 32;
+const ITERATIONS = 3;
+const CONTROLS_PER_LINE = 2;
+const LINES = ['U2OS', 'HEK293T'];
+const labConfig: LabConfig = {
+  ...builtinLabConfig(),
+  incubator: { capacityPlates: 2, reapIntervalSeconds: 60 },
+};
+
+async function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dir = mkdtempSync(join(tmpdir(), 'cellos-bench-lab-'));
+  const server = await startDevServer({ port: await freePort(), dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') });
+  const connection = await NativeConnection.connect({ address: server.address });
+  const clientConnection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection: clientConnection });
+  const labDb = join(dir, 'lab.db');
+  const driver = createVirtualLab({ dbPath: labDb });
+  const guard = InstrumentGuard.open(labDb);
+  const queues = { orchestrationTaskQueue: 'bench-orchestration', labTaskQueue: 'bench-lab' };
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
+  const workers = [
+    await createOrchestrationWorker({ connection, namespace: 'default', taskQueue: queues.orchestrationTaskQueue, workflowBundle: bundle, client, labConfig }),
+    ...(await createLabWorkers({ connection, namespace: 'default', labTaskQueue: queues.labTaskQueue, driver, guard, labConfig })),
+  ];
+  console.log(`bench:lab — 3 campaigns × ${BATCH * ITERATIONS} treatment wells, ${SECONDS_PER_LAB_HOUR} s per lab hour, incubator ${labConfig.incubator.capacityPlates} plates`);
+
+  const run = async () => {
+    const t0 = Date.now();
+    const handles = await Promise.all(
+      CAMPAIGNS.map((c) =>
+        startCampaign(
+          { client, ...queues },
+          resolveCampaignConfig(
+            {
+              name: c.name,
+              cellLines: LINES,
+              compounds: ['staurosporine', 'tunicamycin'],
+              doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
+              assay: 'viability',
+              batchSize: BATCH,
+              maxIterations: ITERATIONS,
+              budgetUsd: 10_000,
+              seed: 5,
+              priority: c.priority,
+              secondsPerLabHour: SECONDS_PER_LAB_HOUR,
+              controlsPerLine: CONTROLS_PER_LINE,
+            },
+            c.name,
+          ),
+          `campaign-${c.name}`,
+        ),
+      ),
+    );
+    const results = await Promise.all(handles.map((h) => h.result()));
+    const descriptions = await Promise.all(handles.map((h) => h.describe()));
+    const incubator = await client.workflow.getHandle(incubatorWorkflowId(queues.labTaskQueue)).query(incubatorStatusQuery);
+    await client.workflow.getHandle(incubatorWorkflowId(queues.labTaskQueue)).terminate('benchmark done');
+    return { t0, tEnd: Date.now(), results, descriptions, incubator };
+  };
+  const { t0, tEnd, results, descriptions, incubator } = (await runWorkers(workers, run()))!;
+
+  const toLabHours = (ms: number) => ms / 1000 / SECONDS_PER_LAB_HOUR;
+  const makespanH = toLabHours(tEnd - t0);
+  const wellsPerPlate = BATCH + CONTROLS_PER_LINE * LINES.length;
+  const plates = CAMPAIGNS.length * ITERATIONS;
+  const lh = labConfig.liquidHandler;
+  const protocolH = 4 + 24;
+  const plateHandlingH = (wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600 + (wellsPerPlate * labConfig.plateReader.secondsPerWell) / 3600;
+  const minimalHoldH = protocolH + plateHandlingH;
+  const bounds = {
+    incubator: (plates * minimalHoldH) / labConfig.incubator.capacityPlates,
+    'liquid-handler': (plates * wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600,
+    'plate-reader': (plates * wellsPerPlate * labConfig.plateReader.secondsPerWell) / labConfig.plateReader.capacity / 3600,
+    'critical path': ITERATIONS * minimalHoldH,
+  };
+  const [boundName, lowerBoundH] = Object.entries(bounds).sort((a, b) => b[1] - a[1])[0]!;
+
+  const busy = (instrument: string) => guard.uses(instrument).reduce((s, u) => s + (u.endedAtMs - u.startedAtMs), 0);
+  const incubatorHeldMs = incubator.log.reduce((s, u) => s + (u.releasedAtMs - u.grantedAtMs), 0);
+  const utilisation = {
+    'liquid-handler': busy('liquid-handler') / lh.capacity / (tEnd - t0),
+    'plate-reader': busy('plate-reader') / (tEnd - t0),
+    incubator: incubatorHeldMs / labConfig.incubator.capacityPlates / (tEnd - t0),
+  };
+  const holdsH = incubator.log.map((u) => toLabHours(u.releasedAtMs - u.grantedAtMs));
+  const meanHoldH = holdsH.reduce((s, h) => s + h, 0) / holdsH.length;
+  const experiments = results.reduce((s, r) => s + r.outcomes.length, 0);
+
+  const lines: string[] = [];
+  lines.push('', 'campaign   priority  makespan (lab h)  wells  state');
+  results.forEach((r, i) => {
+    const d = descriptions[i]!;
+    const span = toLabHours((d.closeTime?.getTime() ?? tEnd) - d.startTime.getTime());
+    lines.push(`${CAMPAIGNS[i]!.name.padEnd(10)} ${String(CAMPAIGNS[i]!.priority).padEnd(9)} ${span.toFixed(1).padStart(16)}  ${String(r.outcomes.length).padStart(5)}  ${r.status.state}`);
+  });
+  lines.push('', 'instrument      utilisation');
+  for (const [k, v] of Object.entries(utilisation)) lines.push(`${k.padEnd(15)} ${(v * 100).toFixed(1).padStart(6)} %`);
+  lines.push('', 'lower bounds (lab h): ' + Object.entries(bounds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
+  lines.push(`lab makespan ${makespanH.toFixed(1)} lab h vs lower bound ${lowerBoundH.toFixed(1)} (${boundName}): ratio ${(makespanH / lowerBoundH).toFixed(3)}`);
+  lines.push(`plate holds: mean ${meanHoldH.toFixed(2)} lab h against a protocol minimum of ${minimalHoldH.toFixed(2)} (orchestration overhead ${((meanHoldH - minimalHoldH) * SECONDS_PER_LAB_HOUR * 1000).toFixed(0)} ms real per plate)`);
+  lines.push(`${experiments} experiments in ${((tEnd - t0) / 1000).toFixed(1)} s wall time; incubator peak ${incubator.peakPlates} of ${labConfig.incubator.capacityPlates} plates`);
+  const ratio = makespanH / lowerBoundH;
+  lines.push(`target makespan ≤ 1.25 × lower bound: ${ratio <= 1.25 ? 'PASS' : 'FAIL'}`);
+  console.log(lines.join('\n'));
+  mkdirSync(resolve('bench/results'), { recursive: true });
+  writeFileSync(
+    resolve('bench/results/lab.json'),
+    JSON.stringify({ secondsPerLabHour: SECONDS_PER_LAB_HOUR, makespanH, lowerBoundH, boundName, bounds, utilisation, meanHoldH, minimalHoldH, ratio }, null, 2),
+  );
+
+  await driver.close();
+  guard.close();
+  await clientConnection.close();
+  await connection.close();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (ratio > 1.25) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
