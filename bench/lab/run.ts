@@ -9,6 +9,7 @@ import { resolveCampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { startDevServer } from '../../src/devserver/dev-server';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
+import { InventoryStore } from '../../src/inventory/inventory-store';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { incubatorStatusQuery } from '../../src/temporal/messages';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
@@ -50,20 +51,42 @@ async function freePort(): Promise<number> {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dir = mkdtempSync(join(tmpdir(), 'cellos-bench-lab-'));
-  const server = await startDevServer({ port: await freePort(), dbFile: join(dir, 'temporal.db'), logFile: join(dir, 'temporal.log') });
+  const server = await startDevServer({
+    port: await freePort(),
+    dbFile: join(dir, 'temporal.db'),
+    logFile: join(dir, 'temporal.log'),
+  });
   const connection = await NativeConnection.connect({ address: server.address });
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection });
   const labDb = join(dir, 'lab.db');
   const driver = createVirtualLab({ dbPath: labDb });
   const guard = InstrumentGuard.open(labDb);
+  const inventory = InventoryStore.open(labDb);
   const queues = { orchestrationTaskQueue: 'bench-orchestration', labTaskQueue: 'bench-lab' };
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
   const workers = [
-    await createOrchestrationWorker({ connection, namespace: 'default', taskQueue: queues.orchestrationTaskQueue, workflowBundle: bundle, client, labConfig }),
-    ...(await createLabWorkers({ connection, namespace: 'default', labTaskQueue: queues.labTaskQueue, driver, guard, labConfig })),
+    await createOrchestrationWorker({
+      connection,
+      namespace: 'default',
+      taskQueue: queues.orchestrationTaskQueue,
+      workflowBundle: bundle,
+      client,
+      labConfig,
+    }),
+    ...(await createLabWorkers({
+      connection,
+      namespace: 'default',
+      labTaskQueue: queues.labTaskQueue,
+      driver,
+      guard,
+      inventory,
+      labConfig,
+    })),
   ];
-  console.log(`bench:lab — 3 campaigns × ${BATCH * ITERATIONS} treatment wells, ${SECONDS_PER_LAB_HOUR} s per lab hour, incubator ${labConfig.incubator.capacityPlates} plates`);
+  console.log(
+    `bench:lab — 3 campaigns × ${BATCH * ITERATIONS} treatment wells, ${SECONDS_PER_LAB_HOUR} s per lab hour, incubator ${labConfig.incubator.capacityPlates} plates`,
+  );
 
   const run = async () => {
     const t0 = Date.now();
@@ -94,7 +117,9 @@ async function main(): Promise<void> {
     );
     const results = await Promise.all(handles.map((h) => h.result()));
     const descriptions = await Promise.all(handles.map((h) => h.describe()));
-    const incubator = await client.workflow.getHandle(incubatorWorkflowId(queues.labTaskQueue)).query(incubatorStatusQuery);
+    const incubator = await client.workflow
+      .getHandle(incubatorWorkflowId(queues.labTaskQueue))
+      .query(incubatorStatusQuery);
     await client.workflow.getHandle(incubatorWorkflowId(queues.labTaskQueue)).terminate('benchmark done');
     return { t0, tEnd: Date.now(), results, descriptions, incubator };
   };
@@ -106,12 +131,15 @@ async function main(): Promise<void> {
   const plates = CAMPAIGNS.length * ITERATIONS;
   const lh = labConfig.liquidHandler;
   const protocolH = 4 + 24;
-  const plateHandlingH = (wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600 + (wellsPerPlate * labConfig.plateReader.secondsPerWell) / 3600;
+  const plateHandlingH =
+    (wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600 +
+    (wellsPerPlate * labConfig.plateReader.secondsPerWell) / 3600;
   const minimalHoldH = protocolH + plateHandlingH;
   const bounds = {
     incubator: (plates * minimalHoldH) / labConfig.incubator.capacityPlates,
     'liquid-handler': (plates * wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600,
-    'plate-reader': (plates * wellsPerPlate * labConfig.plateReader.secondsPerWell) / labConfig.plateReader.capacity / 3600,
+    'plate-reader':
+      (plates * wellsPerPlate * labConfig.plateReader.secondsPerWell) / labConfig.plateReader.capacity / 3600,
     'critical path': ITERATIONS * minimalHoldH,
   };
   const [boundName, lowerBoundH] = Object.entries(bounds).sort((a, b) => b[1] - a[1])[0]!;
@@ -132,25 +160,54 @@ async function main(): Promise<void> {
   results.forEach((r, i) => {
     const d = descriptions[i]!;
     const span = toLabHours((d.closeTime?.getTime() ?? tEnd) - d.startTime.getTime());
-    lines.push(`${CAMPAIGNS[i]!.name.padEnd(10)} ${String(CAMPAIGNS[i]!.priority).padEnd(9)} ${span.toFixed(1).padStart(16)}  ${String(r.outcomes.length).padStart(5)}  ${r.status.state}`);
+    lines.push(
+      `${CAMPAIGNS[i]!.name.padEnd(10)} ${String(CAMPAIGNS[i]!.priority).padEnd(9)} ${span.toFixed(1).padStart(16)}  ${String(r.outcomes.length).padStart(5)}  ${r.status.state}`,
+    );
   });
   lines.push('', 'instrument      utilisation');
   for (const [k, v] of Object.entries(utilisation)) lines.push(`${k.padEnd(15)} ${(v * 100).toFixed(1).padStart(6)} %`);
-  lines.push('', 'lower bounds (lab h): ' + Object.entries(bounds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '));
-  lines.push(`lab makespan ${makespanH.toFixed(1)} lab h vs lower bound ${lowerBoundH.toFixed(1)} (${boundName}): ratio ${(makespanH / lowerBoundH).toFixed(3)}`);
-  lines.push(`plate holds: mean ${meanHoldH.toFixed(2)} lab h against a protocol minimum of ${minimalHoldH.toFixed(2)} (orchestration overhead ${((meanHoldH - minimalHoldH) * SECONDS_PER_LAB_HOUR * 1000).toFixed(0)} ms real per plate)`);
-  lines.push(`${experiments} experiments in ${((tEnd - t0) / 1000).toFixed(1)} s wall time; incubator peak ${incubator.peakPlates} of ${labConfig.incubator.capacityPlates} plates`);
+  lines.push(
+    '',
+    'lower bounds (lab h): ' +
+      Object.entries(bounds)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', '),
+  );
+  lines.push(
+    `lab makespan ${makespanH.toFixed(1)} lab h vs lower bound ${lowerBoundH.toFixed(1)} (${boundName}): ratio ${(makespanH / lowerBoundH).toFixed(3)}`,
+  );
+  lines.push(
+    `plate holds: mean ${meanHoldH.toFixed(2)} lab h against a protocol minimum of ${minimalHoldH.toFixed(2)} (orchestration overhead ${((meanHoldH - minimalHoldH) * SECONDS_PER_LAB_HOUR * 1000).toFixed(0)} ms real per plate)`,
+  );
+  lines.push(
+    `${experiments} experiments in ${((tEnd - t0) / 1000).toFixed(1)} s wall time; incubator peak ${incubator.peakPlates} of ${labConfig.incubator.capacityPlates} plates`,
+  );
   const ratio = makespanH / lowerBoundH;
   lines.push(`target makespan ≤ 1.25 × lower bound: ${ratio <= 1.25 ? 'PASS' : 'FAIL'}`);
   console.log(lines.join('\n'));
   mkdirSync(resolve('bench/results'), { recursive: true });
   writeFileSync(
     resolve('bench/results/lab.json'),
-    JSON.stringify({ secondsPerLabHour: SECONDS_PER_LAB_HOUR, makespanH, lowerBoundH, boundName, bounds, utilisation, meanHoldH, minimalHoldH, ratio }, null, 2),
+    JSON.stringify(
+      {
+        secondsPerLabHour: SECONDS_PER_LAB_HOUR,
+        makespanH,
+        lowerBoundH,
+        boundName,
+        bounds,
+        utilisation,
+        meanHoldH,
+        minimalHoldH,
+        ratio,
+      },
+      null,
+      2,
+    ),
   );
 
   await driver.close();
   guard.close();
+  inventory.close();
   await clientConnection.close();
   await connection.close();
   await server.stop();

@@ -5,6 +5,10 @@ import type { DoseReceipt, LabDriver, PairResponseTruth, SeedReceipt, SeedReques
 import { INSTRUMENT_OFFLINE, LabFault } from '../lab/driver';
 import { InstrumentBusyError, type InstrumentGuard } from '../instruments/instrument-guard';
 import type { OperationInstrument } from '../temporal/task-queues';
+import type { CompoundPricing } from '../domain/costs';
+import { OUT_OF_STOCK, type StepUse } from '../inventory/consumption';
+import type { InventoryStore } from '../inventory/inventory-store';
+import { consumptionKey } from './inventory-activities';
 
 /**
  * Lab activities: the three physical steps of an experiment, each on the task queue of the
@@ -20,10 +24,14 @@ import type { OperationInstrument } from '../temporal/task-queues';
 export interface TimedInput {
   /** The campaign's clock, so simulated instrument time is compressed like incubations. */
   secondsPerLabHour: number;
+  /** The campaign the consumption is charged to (the inventory ledger). */
+  campaignId: string;
 }
 
 export interface SeedWellInput extends TimedInput {
   location: WellLocation;
+  /** Imaging needs imaging-grade plates. */
+  assay: Assay;
   cellLine: string;
   cellsPerWell: number;
   volumeMicrolitres: number;
@@ -36,6 +44,7 @@ export interface AddCompoundInput extends TimedInput {
   doseMicromolar: number;
   volumeMicrolitres: number;
   attachmentHours: number;
+  compoundPricing?: CompoundPricing;
   simulation: { response?: PairResponseTruth };
 }
 
@@ -49,38 +58,72 @@ export interface LabActivityDependencies {
   driver: LabDriver;
   guard: InstrumentGuard;
   labConfig: LabConfig;
+  inventory: InventoryStore;
 }
 
 /** A lease outlives a killed worker by at most this long. */
 export const LEASE_TTL_MS = 10_000;
 
-export function createLabActivities({ driver, guard, labConfig }: LabActivityDependencies) {
+export function createLabActivities({ driver, guard, labConfig, inventory }: LabActivityDependencies) {
   const onInstrument = <T>(
     instrument: OperationInstrument,
     labSeconds: number,
     input: TimedInput,
+    use: StepUse,
     operation: (key: string) => Promise<T>,
   ) =>
     withInstrument(
-      { guard, instrument, capacity: capacityOf(labConfig, instrument), labSeconds, input, driver },
+      {
+        guard,
+        driver,
+        instrument,
+        capacity: capacityOf(labConfig, instrument),
+        labSeconds,
+        input,
+        // Stock is drawn once per physical step, before the instrument is taken: a shortage never holds it.
+        consume: () =>
+          inventory.consume({
+            operationKey: consumptionKey(use.step),
+            campaignId: input.campaignId,
+            experimentWorkflowId: activityInfo().workflowExecution?.workflowId ?? '',
+            use,
+          }),
+      },
       operation,
     );
   return {
     async seedWell(input: SeedWellInput): Promise<SeedReceipt> {
-      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, (operationKey) =>
-        driver.seed({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
+      const { assay, ...request } = withoutClock(input);
+      const use: StepUse = {
+        step: 'seed',
+        location: input.location,
+        assay,
+        volumeMicrolitres: input.volumeMicrolitres,
+      };
+      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, use, (operationKey) =>
+        driver.seed({ ...request, operationKey, attempt: activityInfo().attempt }),
       );
     },
     async addCompound(input: AddCompoundInput): Promise<DoseReceipt> {
-      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, (operationKey) =>
-        driver.dose({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
+      const { compoundPricing, ...request } = withoutClock(input);
+      const use: StepUse = {
+        step: 'dose',
+        location: input.location,
+        compound: input.compound,
+        doseMicromolar: input.doseMicromolar,
+        volumeMicrolitres: input.volumeMicrolitres,
+        compoundPricing,
+      };
+      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, use, (operationKey) =>
+        driver.dose({ ...request, operationKey, attempt: activityInfo().attempt }),
       );
     },
     async measureWell(input: MeasureWellInput): Promise<RawReadout> {
       const instrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
       const seconds =
         input.assay === 'imaging' ? labConfig.imager.secondsPerWell : labConfig.plateReader.secondsPerWell;
-      return onInstrument(instrument, seconds, input, (operationKey) =>
+      const use: StepUse = { step: 'measure', location: input.location, assay: input.assay };
+      return onInstrument(instrument, seconds, input, use, (operationKey) =>
         driver.read({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
       );
     },
@@ -95,8 +138,8 @@ function capacityOf(config: LabConfig, instrument: OperationInstrument): number 
   return config.plateReader.capacity;
 }
 
-function withoutClock<T extends TimedInput>(input: T): Omit<T, 'secondsPerLabHour'> {
-  const { secondsPerLabHour: _clock, ...rest } = input;
+function withoutClock<T extends TimedInput>(input: T): Omit<T, 'secondsPerLabHour' | 'campaignId'> {
+  const { secondsPerLabHour: _clock, campaignId: _campaign, ...rest } = input;
   return rest;
 }
 
@@ -121,6 +164,7 @@ async function withInstrument<T>(
     labSeconds: number;
     input: TimedInput;
     driver: LabDriver;
+    consume: () => unknown;
   },
   operation: (key: string) => Promise<T>,
 ): Promise<T> {
@@ -134,6 +178,7 @@ async function withInstrument<T>(
   };
   let timer: NodeJS.Timeout | undefined;
   try {
+    options.consume();
     try {
       guard.acquire(instrument, key, options.capacity, LEASE_TTL_MS);
     } catch (err) {
@@ -150,13 +195,15 @@ async function withInstrument<T>(
   } catch (err) {
     guard.release(instrument, key);
     if (err instanceof LabFault) {
-      if (err.type === INSTRUMENT_OFFLINE) {
-        // Not retried here: the workflow waits on a timer and reports the instrument it waits for.
+      if (err.type === INSTRUMENT_OFFLINE || err.type === OUT_OF_STOCK) {
+        // Not retried here: the workflow waits on a timer and reports what it waits for.
         throw ApplicationFailure.create({
           message: err.message,
           type: err.type,
           nonRetryable: true,
-          details: [{ instrument: err.instrument ?? instrument }],
+          details: [
+            { instrument: err.instrument ?? instrument, kind: err.type === OUT_OF_STOCK ? 'stock' : 'instrument' },
+          ],
         });
       }
       throw err.permanent

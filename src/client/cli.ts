@@ -20,7 +20,9 @@ import {
   stopCampaign,
   type CampaignClientOptions,
 } from './campaign-client';
-import { formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
+import { parseRestockRequest } from '../activities/inventory-activities';
+import { formatInventory, formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
+import { inventoryReport, restock } from './stockroom-client';
 import {
   createCampaignSchedule,
   deleteCampaignSchedule,
@@ -47,6 +49,8 @@ Usage:
   cellos start <config.yaml> --at TIME    start later (ISO 8601, e.g. 2026-11-26T08:00:00Z)
   cellos schedule create <config.yaml> --cron "0 2 * * *" [--id ID]   a recurring campaign
   cellos schedule list | pause <id> | resume <id> | delete <id>
+  cellos inventory [--campaign ID] [--json]   stock levels and what each campaign used and spent
+  cellos restock <item> <amount> [--lot LOT] [--concentration µM]   waiting experiments continue
 
 <id> is a campaign id such as campaign-demo, or just its name (demo).
 Temporal is found through TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_*
@@ -65,6 +69,8 @@ const COMMANDS: Record<string, CommandSpec> = {
   reject: { positionals: ['id'], options: { reason: { type: 'string' } } },
   confirm: { positionals: ['id'], options: {} },
   priority: { positionals: ['id', 'priority'], options: {} },
+  inventory: { positionals: [], options: { json: { type: 'boolean' }, campaign: { type: 'string' } } },
+  restock: { positionals: ['item', 'amount'], options: { lot: { type: 'string' }, concentration: { type: 'string' } } },
   'schedule create': { positionals: ['config.yaml'], options: { cron: { type: 'string' }, id: { type: 'string' } } },
   'schedule list': { positionals: [], options: { json: { type: 'boolean' } } },
   'schedule pause': { positionals: ['id'], options: { reason: { type: 'string' } } },
@@ -157,6 +163,16 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
   const campaignId = config ? campaignIdFor(config, flags.id as string | undefined) : undefined;
   const budget = command === 'budget' ? parseUsd(args[1]!) : undefined;
   const priority = command === 'priority' ? parsePriority(args[1]!) : undefined;
+  const restockRequest =
+    command === 'restock'
+      ? {
+          item: args[0]!,
+          amount: args[1]!,
+          ...(flags.lot !== undefined ? { lot: flags.lot as string } : {}),
+          ...(flags.concentration !== undefined ? { stockConcentrationMicromolar: flags.concentration as string } : {}),
+        }
+      : undefined;
+  if (restockRequest) parseRestockRequest(restockRequest);
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
     throw new CliError('reject: --reason "…" is required: the learner and the record need to know why', 2);
@@ -240,6 +256,18 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       case 'priority': {
         const r = await setCampaignPriority(opts, args[0]!, priority!);
         out(`priority changed from ${r.previousPriorityKey} to ${r.priorityKey} (1 is highest)`);
+        return 0;
+      }
+      case 'inventory': {
+        const report = await inventoryReport(opts, flags.campaign as string | undefined);
+        out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
+        return 0;
+      }
+      case 'restock': {
+        const record = await restock(opts, restockRequest!);
+        out(
+          `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
+        );
         return 0;
       }
       case 'schedule create': {

@@ -2,6 +2,7 @@ import type { CampaignResults, CampaignStatus } from '../domain/campaign-status'
 import type { ExperimentOutcome, PairEstimate } from '../domain/types';
 import type { CampaignListing } from './campaign-client';
 import type { ScheduleListing } from './schedules';
+import type { InventoryReport } from '../activities/inventory-activities';
 
 /** Plain-text rendering for the terminal. Pure, so the CLI's output is unit-testable. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -41,7 +42,11 @@ export function formatStatus(s: CampaignStatus): string {
   for (const r of s.rejections ?? [])
     lines.push(`rejected   iteration ${r.iteration}: ${r.wells} wells ("${r.reason}")`);
   for (const w of s.waitingFor ?? []) {
-    lines.push(`waiting    for the ${w.instrument}, which is offline (${w.experiments} experiment(s) waiting)`);
+    lines.push(
+      w.kind === 'stock'
+        ? `waiting    for stock: ${w.instrument} is short (${w.experiments} experiment(s) waiting); restock with: cellos restock <item> <amount>`
+        : `waiting    for the ${w.instrument}, which is offline (${w.experiments} experiment(s) waiting)`,
+    );
   }
   if (s.estimates.length > 0) lines.push('', formatEstimates(s.estimates));
   return lines.join('\n');
@@ -158,4 +163,25 @@ export function formatSchedules(list: ScheduleListing[]): string {
       s.nextRuns.map((d) => d.toISOString()).join(', '),
     ]),
   );
+}
+
+export function formatInventory(r: InventoryReport): string {
+  const items = table(
+    ['item', 'level', 'unit', 'lot', ''],
+    r.items.map((i) => [i.item, Number(i.level.toPrecision(6)), i.unit, i.lot ?? '', i.low ? 'LOW: restock' : '']),
+  );
+  const campaigns =
+    r.campaigns.length === 0
+      ? 'no consumption recorded yet'
+      : table(
+          ['campaign', 'spent', 'plates', 'tips', 'media', 'compound', 'DMSO', 'reagents', 'instrument time'],
+          r.campaigns.map((c) => [
+            c.campaignId,
+            usd(c.totalUsd),
+            ...(['plates', 'tips', 'media', 'compound', 'DMSO', 'reagents', 'instrument time'] as const).map((k) =>
+              usd(c.byCategory[k] ?? 0),
+            ),
+          ]),
+        );
+  return [items, '', campaigns, '', `total consumed: ${usd(r.totalUsd)}`].join('\n');
 }

@@ -32,7 +32,7 @@ export interface CampaignStatus {
   /** Number of continue-as-new hand-overs so far. */
   runs: number;
   /** Offline instruments (or missing stock) that running experiments are waiting for. */
-  waitingFor: { instrument: string; experiments: number }[];
+  waitingFor: { instrument: string; kind: 'instrument' | 'stock'; experiments: number }[];
   priorityKey: number;
   /** The proposed batch waiting for approval, when `approval: required`. */
   pendingBatch?: Proposal[];

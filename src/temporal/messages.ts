@@ -36,7 +36,9 @@ export interface SetBudgetResult {
 }
 export interface InstrumentWait {
   experimentWorkflowId: string;
+  /** The instrument, or for kind "stock" the missing item(s). */
   instrument: string;
+  kind?: 'instrument' | 'stock';
   waiting: boolean;
 }
 

@@ -26,3 +26,8 @@ export function taskQueuesFromEnv(env: NodeJS.ProcessEnv = process.env): { orche
 export function incubatorWorkflowId(labTaskQueue: string): string {
   return `${labTaskQueue}-incubator`;
 }
+
+/** The lab's stockroom: restocks and inventory reports, served by the lab workers (they own the lab file). */
+export function inventoryTaskQueue(labTaskQueue: string): string {
+  return `${labTaskQueue}-inventory`;
+}

@@ -4,11 +4,14 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createLabActivities } from '../activities/lab-activities';
 import { loadLabConfig, type LabConfig } from '../config/lab-config';
 import { InstrumentGuard } from '../instruments/instrument-guard';
+import { InventoryStore } from '../inventory/inventory-store';
+import { createInventoryActivities } from '../activities/inventory-activities';
 import type { LabDriver } from '../lab/driver';
 import { createVirtualLab } from '../lab/virtual-lab';
 import { temporalSettings } from '../temporal/connection';
 import {
   instrumentTaskQueue,
+  inventoryTaskQueue,
   OPERATION_INSTRUMENTS,
   taskQueuesFromEnv,
   type OperationInstrument,
@@ -31,6 +34,7 @@ export interface LabWorkersOptions {
   namespace: string;
   driver: LabDriver;
   guard: InstrumentGuard;
+  inventory: InventoryStore;
   labConfig: LabConfig;
   labTaskQueue: string;
   instruments?: readonly OperationInstrument[];
@@ -39,8 +43,16 @@ export interface LabWorkersOptions {
 export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
   const activities = createLabActivities(options);
   const instruments = options.instruments ?? OPERATION_INSTRUMENTS;
-  return Promise.all(
-    instruments.map((instrument) =>
+  // The stockroom (restock, inventory report) is served by every lab worker: it is the shared lab file.
+  const stockroom = Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: inventoryTaskQueue(options.labTaskQueue),
+    activities: createInventoryActivities(options.inventory),
+  });
+  return Promise.all([
+    stockroom,
+    ...instruments.map((instrument) =>
       Worker.create({
         connection: options.connection,
         namespace: options.namespace,
@@ -49,7 +61,7 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
         maxConcurrentActivityTaskExecutions: capacity(options.labConfig, instrument),
       }),
     ),
-  );
+  ]);
 }
 
 function capacity(config: LabConfig, instrument: OperationInstrument): number {
@@ -93,12 +105,14 @@ async function main(): Promise<void> {
   const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
   const driver = createVirtualLab({ dbPath });
   const guard = InstrumentGuard.open(dbPath);
+  const inventory = InventoryStore.open(dbPath);
   const labTaskQueue = taskQueuesFromEnv().lab;
   const workers = await createLabWorkers({
     connection,
     namespace: settings.namespace,
     driver,
     guard,
+    inventory,
     labConfig,
     labTaskQueue,
     instruments,
@@ -111,6 +125,7 @@ async function main(): Promise<void> {
   } finally {
     await driver.close();
     guard.close();
+    inventory.close();
     await connection.close();
   }
 }

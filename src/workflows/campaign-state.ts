@@ -41,8 +41,8 @@ export interface RunningExperiment {
 
 export class CampaignStateModel {
   readonly running = new Map<string, RunningExperiment>();
-  /** Experiments currently waiting for an offline instrument: experiment workflow id → instrument. */
-  readonly waitingFor = new Map<string, string>();
+  /** Experiments waiting for an offline instrument or missing stock: experiment workflow id → what. */
+  readonly waitingFor = new Map<string, { instrument: string; kind: 'instrument' | 'stock' }>();
   lifecycle: CampaignLifecycle = 'running';
   detail = '';
   /** Completed-batch count the current estimates were computed from (-1: not yet in this run). */
@@ -206,10 +206,13 @@ export class CampaignStateModel {
   }
 
   /** Instruments experiments are waiting for, with how many wait on each. */
-  waitingInstruments(): { instrument: string; experiments: number }[] {
-    const counts = new Map<string, number>();
-    for (const instrument of this.waitingFor.values()) counts.set(instrument, (counts.get(instrument) ?? 0) + 1);
-    return [...counts.entries()].map(([instrument, experiments]) => ({ instrument, experiments }));
+  waitingInstruments(): { instrument: string; kind: 'instrument' | 'stock'; experiments: number }[] {
+    const counts = new Map<string, { instrument: string; kind: 'instrument' | 'stock'; experiments: number }>();
+    for (const w of this.waitingFor.values()) {
+      const key = `${w.kind}:${w.instrument}`;
+      counts.set(key, { ...w, experiments: (counts.get(key)?.experiments ?? 0) + 1 });
+    }
+    return [...counts.values()];
   }
 
   /** Why a new budget is refused, or undefined if it is acceptable. */

@@ -92,8 +92,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     state.snapshot.stopRequested = true;
     state.snapshot.stopReason = request?.reason ?? 'stopped by operator';
   });
-  setHandler(instrumentWaitSignal, ({ experimentWorkflowId, instrument, waiting }) => {
-    if (waiting) state.waitingFor.set(experimentWorkflowId, instrument);
+  setHandler(instrumentWaitSignal, ({ experimentWorkflowId, instrument, kind, waiting }) => {
+    if (waiting) state.waitingFor.set(experimentWorkflowId, { instrument, kind: kind ?? 'instrument' });
     else state.waitingFor.delete(experimentWorkflowId);
   });
   setHandler(incubatorSlotGrantedSignal, ({ plateId }) => {
@@ -350,6 +350,7 @@ async function runBatch(
         labTaskQueue: input.labTaskQueue,
         protocol: { ...config.protocol, cellsPerWell },
         secondsPerLabHour: config.secondsPerLabHour,
+        campaignId: state.campaignId,
         heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
         priorityKey: state.snapshot.priorityKey,
         fairnessKey: state.campaignId,

@@ -7,6 +7,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import { OUT_OF_STOCK } from '../inventory/consumption';
 import { INSTRUMENT_OFFLINE } from '../lab/driver';
 import { experimentPrioritySignal, instrumentWaitSignal } from '../temporal/messages';
 import { instrumentTaskQueue, type OperationInstrument } from '../temporal/task-queues';
@@ -33,6 +34,8 @@ export interface ExperimentInput {
   secondsPerLabHour: number;
   /** Silence after which a lab step's attempt is retried (absent in histories from before it existed: 30). */
   heartbeatTimeoutSeconds?: number;
+  /** The campaign this well belongs to (its consumption is charged to it). */
+  campaignId: string;
   /** Temporal priority key (1 highest .. 5 lowest) for this experiment's instrument operations. */
   priorityKey: number;
   /** Campaigns of equal priority share instruments fairly by this key (the campaign id). */
@@ -99,6 +102,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       cellLine: proposal.cellLine,
       cellsPerWell: input.protocol.cellsPerWell,
       volumeMicrolitres: MEDIUM_MICROLITRES,
+      assay: proposal.assay,
+      campaignId: input.campaignId,
       secondsPerLabHour,
       simulation: {
         labSeed: input.simulation.labSeed,
@@ -116,6 +121,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       doseMicromolar: proposal.doseMicromolar,
       volumeMicrolitres: COMPOUND_MICROLITRES,
       attachmentHours: input.protocol.attachmentHours,
+      compoundPricing: input.compoundPricing,
+      campaignId: input.campaignId,
       secondsPerLabHour,
       simulation: { response: input.simulation.response },
     }),
@@ -127,6 +134,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       location,
       assay: proposal.assay,
       treatmentHours: input.protocol.treatmentHours,
+      campaignId: input.campaignId,
       secondsPerLabHour,
     }),
   );
@@ -134,8 +142,9 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
 }
 
 /**
- * Runs a lab step; while its instrument is offline, waits on a durable timer (backing off from
- * 2 s to 1 min of real time) and tells the campaign which instrument it waits for, however long
+ * Runs a lab step; while its instrument is offline or something it needs is out of stock, waits
+ * on a durable timer (backing off from 2 s to 1 min of real time) and tells the campaign what it
+ * waits for, however long
  * the outage lasts. An outage is not the experiment's fault, so it never fails it.
  */
 async function waitThroughOutages<T>(run: () => Promise<T>): Promise<T> {
@@ -148,12 +157,14 @@ async function waitThroughOutages<T>(run: () => Promise<T>): Promise<T> {
       return result;
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (!(cause instanceof ApplicationFailure) || cause.type !== INSTRUMENT_OFFLINE) throw err;
-      const instrument = (cause.details?.[0] as { instrument?: string } | undefined)?.instrument ?? 'instrument';
-      if (waitingFor !== instrument) {
+      if (!(cause instanceof ApplicationFailure) || (cause.type !== INSTRUMENT_OFFLINE && cause.type !== OUT_OF_STOCK))
+        throw err;
+      const details = cause.details?.[0] as { instrument?: string } | undefined;
+      const what = `${cause.type === OUT_OF_STOCK ? 'stock' : 'instrument'}:${details?.instrument ?? 'instrument'}`;
+      if (waitingFor !== what) {
         if (waitingFor) await tellCampaign(waitingFor, false);
-        await tellCampaign(instrument, true);
-        waitingFor = instrument;
+        await tellCampaign(what, true);
+        waitingFor = what;
       }
       await sleep(backoffMs);
       backoffMs = Math.min(backoffMs * 2, 60_000);
@@ -161,13 +172,17 @@ async function waitThroughOutages<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function tellCampaign(instrument: string, waiting: boolean): Promise<void> {
+/** `what` is "instrument:<name>" or "stock:<item>". */
+async function tellCampaign(what: string, waiting: boolean): Promise<void> {
+  const [kind, ...rest] = what.split(':');
+  const instrument = rest.join(':');
   const { parent, workflowId } = workflowInfo();
   if (!parent) return;
   try {
     await getExternalWorkflowHandle(parent.workflowId).signal(instrumentWaitSignal, {
       experimentWorkflowId: workflowId,
       instrument,
+      kind: kind === 'stock' ? 'stock' : 'instrument',
       waiting,
     });
   } catch {

@@ -150,17 +150,51 @@ export async function observePhase(client: Client, campaignId: string, sinceMs: 
         .catch(() => undefined),
     ),
   );
-  let allInTimers = true;
+  let incubating = 0;
   for (const d of descriptions) {
     if (!d || d.status.name !== 'RUNNING') continue;
     const pending = d.raw.pendingActivities ?? [];
-    if (pending.length > 0) allInTimers = false;
+    if (pending.length === 0) incubating++;
     for (const a of pending) {
       const started = Number(a.lastStartedTime?.seconds ?? 0) * 1000 + (a.lastStartedTime?.nanos ?? 0) / 1e6;
       if (a.state === STARTED && started >= sinceMs) return 'activity';
     }
   }
-  return allInTimers ? 'timer' : 'queued';
+  // Wells incubate and no lab step is in flight: a kill now interrupts only waiting.
+  return incubating > 0 ? 'timer' : 'queued';
+}
+
+/**
+ * What a campaign that stopped moving is waiting for: its running experiments and their pending
+ * activities (attempts, last failure). The message a stuck crash test fails with.
+ */
+export async function describeStall(client: Client, campaignId: string): Promise<string> {
+  const lines: string[] = [];
+  const campaign = await client.workflow
+    .getHandle(campaignId)
+    .describe()
+    .catch((e: unknown) => e as Error);
+  lines.push(`${campaignId}: ${campaign instanceof Error ? campaign.message : campaign.status.name}`);
+  for await (const wf of client.workflow.list({
+    query: `CampaignId = '${campaignId}' AND WorkflowType = 'experimentWorkflow' AND ExecutionStatus = 'Running'`,
+  })) {
+    const d = await client.workflow.getHandle(wf.workflowId).describe();
+    const pending = (d.raw.pendingActivities ?? []).map(
+      (a) =>
+        `${a.activityType?.name} state ${a.state} attempt ${a.attempt}${a.lastFailure ? ` (${a.lastFailure.message})` : ''}`,
+    );
+    lines.push(`  ${wf.workflowId}: ${pending.join('; ') || 'no pending activity'}`);
+  }
+  return lines.join('\n');
+}
+
+/** The campaign's result, or a failure that says what the campaign was stuck on. */
+export async function resultWithin<T>(handle: WorkflowHandle, client: Client, ms: number): Promise<T> {
+  const result = handle.result() as Promise<T>;
+  const timedOut = Symbol('timed out');
+  const winner = await Promise.race([result, delay(ms).then(() => timedOut)]);
+  if (winner !== timedOut) return winner as T;
+  throw new Error(`the campaign did not end within ${ms / 1000} s:\n${await describeStall(client, handle.workflowId)}`);
 }
 
 export interface KillPlanOptions {
@@ -202,10 +236,12 @@ export async function killRepeatedly(options: KillPlanOptions): Promise<KillReco
     if (ended || phase !== want) continue;
     await delay(streamFor(options.seed, 'kill jitter', i).uniform() * (options.maxJitterMs ?? 150));
     if (ended) break;
+    const killedAt = Date.now();
     await options.killAndRestart();
-    records.push({ target: options.target, phase: want, atMs: Date.now() - t0 });
+    records.push({ target: options.target, phase: want, atMs: killedAt - t0 });
     options.log?.(
-      `kill ${records.length} of the ${options.target} during ${want} at ${(records.at(-1)!.atMs / 1000).toFixed(1)} s`,
+      `kill ${records.length} of the ${options.target} during ${want} at ${((killedAt - t0) / 1000).toFixed(1)} s; ` +
+        `back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
     );
   }
   return records;

@@ -15,6 +15,8 @@ import type { LabDriver } from '../../src/lab/driver';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
+import type { ItemDefinition } from '../../src/inventory/consumption';
+import { InventoryStore } from '../../src/inventory/inventory-store';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
@@ -69,12 +71,18 @@ export interface RunningLab {
 export async function withWorkers<T>(
   env: TemporalTestEnv,
   body: (lab: RunningLab) => Promise<T>,
-  options: { wrapDriver?: (driver: LabDriver) => LabDriver; labConfig?: LabConfig; labTaskQueue?: string } = {},
+  options: {
+    wrapDriver?: (driver: LabDriver) => LabDriver;
+    labConfig?: LabConfig;
+    labTaskQueue?: string;
+    initialStock?: readonly ItemDefinition[];
+  } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
   const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
   const base = createVirtualLab({ dbPath: labDbPath });
   const guard = InstrumentGuard.open(labDbPath);
+  const inventory = InventoryStore.open(labDbPath, options.initialStock ? { initialStock: options.initialStock } : {});
   const driver = options.wrapDriver ? options.wrapDriver(base) : base;
   const labConfig = options.labConfig ?? builtinLabConfig();
   const lab: RunningLab = {
@@ -97,6 +105,7 @@ export async function withWorkers<T>(
     labTaskQueue: lab.labTaskQueue,
     driver,
     guard,
+    inventory,
     labConfig,
   });
   const bodyThenTidy = async () => {
@@ -115,6 +124,7 @@ export async function withWorkers<T>(
   } finally {
     await base.close();
     guard.close();
+    inventory.close();
   }
 }
 

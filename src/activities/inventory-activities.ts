@@ -1,0 +1,126 @@
+import { activityInfo } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { ConfigError, parseWith } from '../config/validation';
+import type {
+  ConsumeInput,
+  ConsumptionReceipt,
+  InventoryItem,
+  InventoryStore,
+  RestockRecord,
+} from '../inventory/inventory-store';
+import type { Step } from '../inventory/consumption';
+import { type CampaignCost, campaignCosts, totalCost } from '../inventory/ledger';
+
+/**
+ * Inventory activities: draw what a lab step consumes, restock, and report levels and spending.
+ *
+ * `consumeForStep` is meant to run inside the lab activities, just before the driver acts and
+ * under the same operation key: one transaction, all or nothing, once per key however often the
+ * step is retried, and never below zero. A shortage throws an OutOfStockFault (a LabFault of type
+ * OUT_OF_STOCK naming the missing items in `instrument`) and draws nothing, so the experiment
+ * can wait for a restock exactly as it waits for an offline instrument.
+ */
+export type ConsumeForStepInput = ConsumeInput;
+
+/**
+ * `<workflowId>/<runId>/consume:<step>`, for use inside a lab activity: one key per physical step
+ * of one experiment run. Unlike the per-activity lab operation key it survives the experiment
+ * starting a NEW activity for the same step after waiting out an offline instrument or a
+ * shortage, so a step whose consumption was recorded before the instrument refused is never
+ * charged twice.
+ */
+export function consumptionKey(step: Step): string {
+  const execution = activityInfo().workflowExecution;
+  if (!execution)
+    throw ApplicationFailure.nonRetryable('consumption must be recorded from a workflow activity', 'InvalidOperation');
+  return `${execution.workflowId}/${execution.runId}/consume:${step}`;
+}
+
+/** Failure type of a restock request that can never succeed as sent (bad field, unknown item). */
+export const INVALID_RESTOCK = 'InvalidRestock';
+
+/** Amounts typed on a command line arrive as text: "960" is read as 960, "lots" stays text and is refused. */
+const numeric = (schema: z.ZodNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v), schema);
+
+export const restockRequestSchema = z.strictObject({
+  item: z.string().trim().min(1, 'must name an item, e.g. "tips" or "staurosporine"'),
+  amount: numeric(
+    z
+      .number()
+      .finite()
+      .positive("must be a positive amount in the item's unit (e.g. 960 tips, 500 mL of DMEM, 200 µL of a compound)"),
+  ),
+  lot: z.string().trim().min(1, 'must not be empty when given').max(64).optional(),
+  stockConcentrationMicromolar: numeric(
+    z.number().finite().positive('must be a positive concentration in µM (10 mM = 10000)'),
+  ).optional(),
+  requestId: z.string().min(1).max(200).optional(),
+});
+export type RestockRequest = z.input<typeof restockRequestSchema>;
+
+/** Validate a restock request; throws a ConfigError naming each bad field, its value and what is allowed. */
+export function parseRestockRequest(input: unknown): z.output<typeof restockRequestSchema> {
+  return parseWith(restockRequestSchema, input, 'restock request');
+}
+
+export interface InventoryReportInput {
+  /** Only this campaign's usage (levels are always the whole lab's). */
+  campaignId?: string;
+}
+
+export interface ItemLevel extends InventoryItem {
+  /** At or below the item's reorder level. */
+  low: boolean;
+}
+
+export interface InventoryReport {
+  generatedAt: string;
+  items: ItemLevel[];
+  /** Usage and cost per campaign, with each experiment's share. */
+  campaigns: CampaignCost[];
+  /** Everything the reported campaigns consumed, USD. */
+  totalUsd: number;
+}
+
+export function createInventoryActivities(store: InventoryStore) {
+  return {
+    /**
+     * Draw what one lab step consumes, once per operation key. Throws OutOfStockFault (type
+     * OUT_OF_STOCK, not permanent) when anything is short, having drawn nothing; a permanent
+     * 'InvalidOperation' LabFault for a reused key or an impossible request.
+     */
+    async consumeForStep(input: ConsumeForStepInput): Promise<ConsumptionReceipt> {
+      return store.consume(input);
+    },
+
+    /**
+     * Add stock. Validated before anything changes; a request that can never succeed (bad field,
+     * unknown item, fractional plates) fails with a non-retryable INVALID_RESTOCK failure whose
+     * message says what is allowed. A repeated `requestId` restocks once.
+     */
+    async restock(input: RestockRequest): Promise<RestockRecord> {
+      try {
+        return store.restock(parseRestockRequest(input));
+      } catch (err) {
+        if (err instanceof ConfigError || err instanceof RangeError)
+          throw ApplicationFailure.nonRetryable(err.message, INVALID_RESTOCK);
+        throw err;
+      }
+    },
+
+    /** Levels of every item (flagged when low) and what each campaign has used and spent. */
+    async inventoryReport(input: InventoryReportInput = {}): Promise<InventoryReport> {
+      const entries = store.ledger(input.campaignId === undefined ? {} : { campaignId: input.campaignId });
+      return {
+        generatedAt: new Date().toISOString(),
+        items: store.listItems().map((item) => ({ ...item, low: item.level <= item.reorderLevel })),
+        campaigns: campaignCosts(entries),
+        totalUsd: totalCost(entries).totalUsd,
+      };
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

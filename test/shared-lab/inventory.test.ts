@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCampaign } from '../../src/client/campaign-client';
+import { inventoryReport, restock } from '../../src/client/stockroom-client';
+import { ITEMS } from '../../src/inventory/consumption';
+import { DEFAULT_STOCK } from '../../src/inventory/default-stock';
+import { statusQuery } from '../../src/temporal/messages';
+import { testConfig } from '../helpers/configs';
+import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
+
+let env: TemporalTestEnv;
+beforeAll(async () => {
+  env = await openTestEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('lab inventory', () => {
+  it('makes experiments wait when tips run out, says what is missing, and continues after a restock', async () => {
+    // 6 wells need 18 tips (seed, dose, reagent); the lab has 10.
+    const initialStock = DEFAULT_STOCK.map((item) => (item.item === ITEMS.tips ? { ...item, level: 10 } : item));
+    await withWorkers(
+      env,
+      async (lab) => {
+        const opts = { client: env.client, ...lab };
+        const config = testConfig({ maxIterations: 1 });
+        const handle = await startCampaign(opts, config, `campaign-${config.name}`);
+        const deadline = Date.now() + 60_000;
+        let status = await handle.query(statusQuery);
+        while (!status.waitingFor.some((w) => w.kind === 'stock' && w.instrument.includes('tips'))) {
+          if (Date.now() > deadline) throw new Error(`never waited for tips: ${JSON.stringify(status)}`);
+          await new Promise((r) => setTimeout(r, 200));
+          status = await handle.query(statusQuery);
+        }
+        expect(status.state).toBe('running');
+        const before = await inventoryReport(opts);
+        expect(before.items.find((i) => i.item === ITEMS.tips)?.level).toBe(0); // never negative
+
+        const record = await restock(opts, { item: 'tips', amount: 96, lot: 'T-2026-11' });
+        expect(record.levelAfter).toBe(96);
+        const results = await handle.result();
+        expect(results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
+
+        const after = await inventoryReport(opts, `campaign-${config.name}`);
+        expect(after.items.find((i) => i.item === ITEMS.tips)?.level).toBe(96 + 10 - 18);
+        const usage = after.campaigns.find((c) => c.campaignId === `campaign-${config.name}`)!;
+        // The ledger charges the whole plate; the campaign's budget charges a 1/96 share per well.
+        expect(usage.totalUsd - usage.unusedPlateWellsUsd).toBeCloseTo(results.status.spentUsd, 1);
+      },
+      { initialStock },
+    );
+  });
+
+  it('refuses a bad restock with the field and what is allowed, and changes nothing', async () => {
+    await withWorkers(env, async (lab) => {
+      const opts = { client: env.client, ...lab };
+      await expect(restock(opts, { item: 'tips', amount: -5 })).rejects.toThrow(/amount.*positive/);
+      await expect(restock(opts, { item: 'unobtainium', amount: 5 })).rejects.toThrow(/unobtainium/);
+      const report = await inventoryReport(opts);
+      expect(report.items.find((i) => i.item === ITEMS.tips)?.level).toBe(
+        DEFAULT_STOCK.find((i) => i.item === ITEMS.tips)!.level,
+      );
+    });
+  });
+});
