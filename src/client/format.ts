@@ -27,6 +27,12 @@ export function formatStatus(s: CampaignStatus): string {
     `experiments ${s.experiments.done} done, ${s.experiments.running} running, ${s.experiments.failed} failed, ${s.experiments.controls} vehicle controls`,
     `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
   ];
+  if (s.spentByCategory) {
+    const parts = Object.entries(s.spentByCategory)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${usd(v)}`);
+    if (parts.length > 0) lines.push(`           ${parts.join(' · ')}`);
+  }
   lines.push(`priority   ${s.priorityKey} (1 highest, 5 lowest)`);
   if (s.pendingAction) lines.push(`needs you  ${s.pendingAction}; then: cellos confirm ${s.campaignId}`);
   if (s.pendingBatch) {
@@ -89,8 +95,13 @@ export function formatResults(r: CampaignResults): string {
   ]);
   const header = `${r.status.campaignId}: ${r.status.state}${r.status.detail ? ` (${r.status.detail})` : ''}; ${treatments.length} experiments, ${r.outcomes.length - treatments.length} vehicle controls, ${usd(r.status.spentUsd)} spent`;
   const response = r.outcomes[0]?.proposal.assay === 'imaging' ? 'cells vs vehicle' : 'viability vs vehicle';
+  const breakdown = Object.entries(r.status.spentByCategory ?? {})
+    .filter(([, v]) => v > 0)
+    .map(([k, v]) => `${k} ${usd(v)}`)
+    .join(' · ');
   return [
     header,
+    ...(breakdown ? [`spend by category: ${breakdown}`] : []),
     '',
     table(['cell line', 'compound', 'dose µM', response, 'raw signal', 'well', 'iter', 'cost'], rows),
   ].join('\n');

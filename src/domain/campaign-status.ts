@@ -1,3 +1,4 @@
+import type { CostCategory } from './costs';
 import type { ExperimentOutcome, PairEstimate, Proposal } from './types';
 
 export const CAMPAIGN_STATES = [
@@ -24,6 +25,8 @@ export interface CampaignStatus {
   maxIterations: number;
   experiments: { done: number; running: number; failed: number; controls: number };
   spentUsd: number;
+  /** The spend by category (plates, tips, media, compound, DMSO, reagents, instrument time). */
+  spentByCategory: Record<CostCategory, number>;
   committedUsd: number;
   budgetUsd: number;
   paused: boolean;

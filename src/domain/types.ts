@@ -69,6 +69,8 @@ export interface ExperimentOutcome {
   failure?: ExperimentFailure;
   /** Money actually spent on what was physically done (a failed experiment still costs). */
   costUsd: number;
+  /** The physical steps that were done (a failed experiment stops part-way). */
+  completedSteps?: ('seed' | 'dose' | 'measure')[];
   iteration: number;
 }
 

@@ -1,6 +1,6 @@
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignState as CampaignLifecycle, CampaignStatus } from '../domain/campaign-status';
-import { experimentCostUsd } from '../domain/costs';
+import { COST_CATEGORIES, costByCategory, experimentCostUsd, type CostCategory } from '../domain/costs';
 import { normalisePlates } from '../domain/normalise';
 import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
 
@@ -173,6 +173,7 @@ export class CampaignStateModel {
         controls: outcomes.filter((o) => o.proposal.isControl && o.status === 'succeeded').length,
       },
       spentUsd: round2(this.spentUsd),
+      spentByCategory: this.spentByCategory(),
       committedUsd: round2(this.committedUsd),
       budgetUsd: this.snapshot.budgetUsd,
       paused: this.snapshot.paused,
@@ -203,6 +204,18 @@ export class CampaignStateModel {
     if (failed.length / recent.length <= maxFailureRate) return undefined;
     const types = [...new Set(failed.map((f) => f.failure?.type ?? 'unknown'))].join(', ');
     return `paused itself: ${failed.length} of ${recent.length} experiments failed (${types}), above the ${Math.round(maxFailureRate * 100)}% threshold; a person is needed — fix the cause, then resume`;
+  }
+
+  spentByCategory(): Record<CostCategory, number> {
+    const totals = Object.fromEntries(COST_CATEGORIES.map((c) => [c, 0])) as Record<CostCategory, number>;
+    for (const o of this.snapshot.outcomes) {
+      const p = o.proposal;
+      const compound = p.isControl ? undefined : this.config.labProfile.compounds[p.compound];
+      const byCategory = costByCategory(p.assay, p.doseMicromolar, compound, o.completedSteps ?? []);
+      for (const c of COST_CATEGORIES) totals[c] += byCategory[c];
+    }
+    for (const c of COST_CATEGORIES) totals[c] = round2(totals[c]);
+    return totals;
   }
 
   /** Instruments experiments are waiting for, with how many wait on each. */

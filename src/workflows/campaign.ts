@@ -386,7 +386,13 @@ async function runBatch(
             { key: ASSAY, value: proposal.assay },
           ],
         });
-        outcome = { ...base, status: 'succeeded', readout: report.readout, costUsd: report.costUsd };
+        outcome = {
+          ...base,
+          status: 'succeeded',
+          readout: report.readout,
+          costUsd: report.costUsd,
+          completedSteps: ['seed', 'dose', 'measure'],
+        };
       } catch (err) {
         const failure =
           err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -396,6 +402,7 @@ async function runBatch(
           status: 'failed',
           failure: { type: failure?.type ?? 'ExperimentFailed', message: failure?.message ?? String(err) },
           costUsd: details?.costUsd ?? 0,
+          completedSteps: (details?.completedSteps ?? []) as ExperimentOutcome['completedSteps'],
         };
       }
       state.recordOutcome(outcome);
