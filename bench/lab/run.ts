@@ -30,7 +30,7 @@ const CAMPAIGNS = [
   { name: 'bench-c', priority: 3 },
 ];
 const BATCH = 32;
-const ITERATIONS = 3;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
 const CONTROLS_PER_LINE = 2;
 const LINES = ['U2OS', 'HEK293T'];
 const labConfig: LabConfig = {
@@ -151,6 +151,19 @@ async function main(): Promise<void> {
     'plate-reader': busy('plate-reader') / (tEnd - t0),
     incubator: incubatorHeldMs / labConfig.incubator.capacityPlates / (tEnd - t0),
   };
+  // Dispatch gap: time between one use of an instrument ending and the next starting while work was queued.
+  const gaps = (instrument: string) => {
+    const uses = guard.uses(instrument);
+    const g: number[] = [];
+    for (let i = 1; i < uses.length; i++) {
+      const gap = uses[i]!.startedAtMs - uses[i - 1]!.endedAtMs;
+      if (gap >= 0 && gap < 1_000) g.push(gap);
+    }
+    g.sort((a, b) => a - b);
+    return g.length ? { median: g[Math.floor(g.length / 2)]!, p90: g[Math.floor(g.length * 0.9)]! } : { median: 0, p90: 0 };
+  };
+  const lhGap = gaps('liquid-handler');
+  const readerGap = gaps('plate-reader');
   const holdsH = incubator.log.map((u) => toLabHours(u.releasedAtMs - u.grantedAtMs));
   const meanHoldH = holdsH.reduce((s, h) => s + h, 0) / holdsH.length;
   const experiments = results.reduce((s, r) => s + r.outcomes.length, 0);
@@ -178,6 +191,9 @@ async function main(): Promise<void> {
   );
   lines.push(
     `plate holds: mean ${meanHoldH.toFixed(2)} lab h against a protocol minimum of ${minimalHoldH.toFixed(2)} (orchestration overhead ${((meanHoldH - minimalHoldH) * SECONDS_PER_LAB_HOUR * 1000).toFixed(0)} ms real per plate)`,
+  );
+  lines.push(
+    `dispatch gap between back-to-back operations (real ms): liquid handler median ${lhGap.median}, p90 ${lhGap.p90}; plate reader median ${readerGap.median}, p90 ${readerGap.p90}`,
   );
   lines.push(
     `${experiments} experiments in ${((tEnd - t0) / 1000).toFixed(1)} s wall time; incubator peak ${incubator.peakPlates} of ${labConfig.incubator.capacityPlates} plates`,
