@@ -66,8 +66,13 @@ export const campaignConfigSchema = z
     objective: z
       .preprocess((v) => (typeof v === 'string' ? { type: v } : v), objectiveSchema)
       .default({ type: 'ic50', halfWidthLog10: 0.1 }),
-    /** Which learner proposes batches. */
-    proposer: z.enum(['space-filling', 'bayesian']).default('space-filling'),
+    /** Which learner proposes batches: the Bayesian dose-response learner, or even log-dose coverage. */
+    proposer: z.enum(['space-filling', 'bayesian']).default('bayesian'),
+    /**
+     * The learner may extend the dose range by up to this factor at either end when an IC50 looks to
+     * lie beyond it (1: never leave the range; 3.16: half a log).
+     */
+    rangeExtensionFactor: finite.min(1).max(100).default(1),
     seed: z
       .number()
       .int()

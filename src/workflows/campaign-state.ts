@@ -130,6 +130,24 @@ export class CampaignStateModel {
     );
   }
 
+  /** Normalised vehicle wells: their scatter tells the learner how noisy wells are. */
+  controlObservations(): Observation[] {
+    return this.snapshot.outcomes.flatMap((o) =>
+      o.status === 'succeeded' && o.proposal.isControl && o.normalisedResponse !== undefined
+        ? [
+            {
+              cellLine: o.proposal.cellLine,
+              compound: '',
+              doseMicromolar: 0,
+              response: o.normalisedResponse,
+              plateId: o.location.plateId,
+              iteration: o.iteration,
+            },
+          ]
+        : [],
+    );
+  }
+
   triedDoses(): { cellLine: string; compound: string; doseMicromolar: number }[] {
     const all = [
       ...this.snapshot.outcomes.map((o) => o.proposal),

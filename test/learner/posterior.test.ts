@@ -23,12 +23,15 @@ describe('posterior of one pair', () => {
   });
 
   it('recovers the IC50 within its interval from noisy data and learns the noise', () => {
-    const s = summaryFor(truth, 3, 0.07, 2);
-    expect(s.log10Ic50.lo).toBeLessThan(truth.log10Ic50);
-    expect(s.log10Ic50.hi).toBeGreaterThan(truth.log10Ic50);
-    expect(Math.abs(s.log10Ic50.median - truth.log10Ic50)).toBeLessThan(0.15);
-    expect(s.noiseSd).toBeGreaterThan(0.035);
-    expect(s.noiseSd).toBeLessThan(0.14);
+    // A 95% interval misses one time in twenty, so judge ten noisy replicates of the experiment.
+    const fits = Array.from({ length: 10 }, (_, k) => summaryFor(truth, 3, 0.07, 100 + k));
+    const covered = fits.filter((s) => s.log10Ic50.lo <= truth.log10Ic50 && s.log10Ic50.hi >= truth.log10Ic50).length;
+    expect(covered).toBeGreaterThanOrEqual(8);
+    for (const s of fits) {
+      expect(Math.abs(s.log10Ic50.median - truth.log10Ic50)).toBeLessThan(0.2);
+      expect(s.noiseSd).toBeGreaterThan(0.035);
+      expect(s.noiseSd).toBeLessThan(0.14);
+    }
   });
 
   it('reports the absolute IC50 where the response crosses 0.5, and none for a shallow bottom', () => {

@@ -1,14 +1,15 @@
 /**
- * Doses the liquid handler can make: a serial-dilution grid anchored at the top of the allowed
- * range, dose_k = max · 10^(-k · step). The default step of 1/8 log (a 1:1.33 dilution) lines up
- * with half-log points every fourth step and is fine enough that a pair never needs a repeat.
+ * Doses the liquid handler can make: a dilution grid anchored at the top of the allowed range,
+ * dose_k = max · 10^(-k · step). The default step of 1/16 log (1:1.155) lines up with half-log
+ * points every eighth step; it is fine because the learner never repeats a dose on a pair, so
+ * neighbouring grid points stand in for replicates where the curve is most informative.
  */
 export interface DilutionGrid {
   anchorLog10: number;
   stepLog10: number;
 }
 
-export const DEFAULT_GRID_STEP_LOG10 = 1 / 8;
+export const DEFAULT_GRID_STEP_LOG10 = 1 / 16;
 const EPS = 1e-9;
 
 /** Grid points (log10 µM) inside [lo, hi], ascending. */

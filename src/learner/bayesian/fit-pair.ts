@@ -37,6 +37,21 @@ export interface ReferenceFit {
   /** Weighted residual sum of squares (in units of the noise shape) and its degrees of freedom, for pooling σ. */
   rss: number;
   dof: number;
+  /** Posterior mean and variance of m, log h and B, for sharing strength across lines. */
+  moments: { m: [number, number]; logH: [number, number]; bottom: [number, number] };
+}
+
+function moments(values: Float64Array, transform: (v: number) => number = (v) => v): [number, number] {
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = transform(values[i]!);
+    s += v;
+    s2 += v * v;
+  }
+  const n = Math.max(1, values.length);
+  const mean = s / n;
+  return [mean, Math.max(0, s2 / n - mean * mean)];
 }
 
 const COARSE_M_STEP = 0.1;
@@ -76,21 +91,46 @@ export function referenceFit(
   let weights = initialWeights(data, priors, plateRho);
   let grid = computeGridPosterior(data, weights, priors, noise, spec);
   let sigma = Math.exp(noise.logMean);
+  let last: PosteriorSamples | undefined;
   // Two reweighting passes: the first finds the curve, the second lets a well that the first
   // curve was pulled towards show itself as an outlier.
   for (let pass = 0; pass < 2; pass++) {
     const s = sampleGridPosterior(data, weights, priors, grid, REFERENCE_SAMPLES, rng);
+    last = s;
     const mc = meanCurveAtWells(data, s);
     sigma = mc.sigma;
     weights = weightsFrom(mc.vRef, sigma, data, priors, plateRho, priors.outlierFraction);
     if (pass === 0) grid = computeGridPosterior(data, weights, priors, noise, spec);
   }
+  // Residual scatter for pooling σ, with each plate's shared shift (its best linear prediction
+  // under the plate-effect model) taken out first: left in, it would pass for well noise and
+  // inflate σ for every pair.
+  const n = data.x.length;
+  const num = new Float64Array(data.nPlates);
+  const den = new Float64Array(data.nPlates);
+  for (let i = 0; i < n; i++) {
+    const k = data.plate[i]!;
+    const v = weights.vRef[i]!;
+    num[k] = num[k]! + weights.omega[i]! * v * (data.y[i]! - v);
+    den[k] = den[k]! + weights.omega[i]! * v * v;
+  }
   let rss = 0;
-  for (let i = 0; i < data.x.length; i++) {
-    const r = data.y[i]! - weights.vRef[i]!;
+  for (let i = 0; i < n; i++) {
+    const k = data.plate[i]!;
+    const v = weights.vRef[i]!;
+    const shift = (plateRho * num[k]!) / (1 + plateRho * den[k]!);
+    const r = data.y[i]! - v * (1 + shift);
     rss += weights.omega[i]! * r * r; // omega already holds inlier / shape²
   }
-  return { weights, grid, sigma, rss, dof: Math.max(0, weights.nEff - 3) };
+  const s = last!;
+  return {
+    weights,
+    grid,
+    sigma,
+    rss,
+    dof: Math.max(0, weights.nEff - 3),
+    moments: { m: moments(s.m), logH: moments(s.h, Math.log), bottom: moments(s.bottom) },
+  };
 }
 
 export function finalFit(

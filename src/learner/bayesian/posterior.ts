@@ -40,6 +40,12 @@ export interface WellWeights {
   plateRho: number;
 }
 
+export interface SharedPrior {
+  mean: number;
+  sd: number;
+  weight: number;
+}
+
 export interface NoisePrior {
   logMean: number;
   logSd: number;
@@ -89,12 +95,18 @@ function centres(lo: number, hi: number, n: number): Float64Array {
   return out;
 }
 
-/** Weights for a first pass: shape from the observations themselves, every well an inlier. */
-export function initialWeights(data: PairData, priors: ResolvedPriors, plateRho: number): WellWeights {
+/**
+ * Weights for a first pass: every well equal. Taking the noise shape from the observations
+ * themselves would hand a low outlier many times the weight of its neighbours, and the first
+ * pass must not be led by the very wells the later passes are meant to catch.
+ */
+export function initialWeights(data: PairData, _priors: ResolvedPriors, plateRho: number): WellWeights {
   const n = data.x.length;
   const vRef = new Float64Array(n);
-  for (let i = 0; i < n; i++) vRef[i] = Math.min(1.1, Math.max(0, data.y[i]!));
-  return weightsFrom(vRef, undefined, data, priors, plateRho, 0);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += Math.min(1.1, Math.max(0, data.y[i]!)) / n;
+  vRef.fill(mean);
+  return { omega: new Float64Array(n).fill(1), vRef, nEff: n, plateRho };
 }
 
 /**
@@ -128,8 +140,20 @@ export function weightsFrom(
     omega[i] = inlier / shape2;
     nEff += inlier;
   }
+  // A reference curve that calls many wells outliers is itself the outlier (a fit gone to a wrong
+  // mode): keep every well rather than let such a curve discard the data that contradict it.
+  if (n - nEff > Math.max(2, MAX_OUTLIER_SHARE * n)) {
+    for (let i = 0; i < n; i++) {
+      const v = vRef[i]!;
+      omega[i] = (1 + floor2) / (v * v + floor2);
+    }
+    nEff = n;
+  }
   return { omega, vRef: Float64Array.from(vRef), nEff, plateRho };
 }
+
+/** Most wells a reference fit may call outliers (the harsh scenario has 2%). */
+const MAX_OUTLIER_SHARE = 0.15;
 
 interface PlateConstants {
   u: Float64Array;
@@ -174,6 +198,19 @@ function plateConstants(data: PairData, w: WellWeights): PlateConstants {
   return { u, gamma, u1, uy, s11, s1y, syy };
 }
 
+/**
+ * Log prior density: the stated normal, or when other lines of the same compound have been
+ * measured, a mixture that puts most weight on what they say and keeps the stated prior as a
+ * heavy tail, so a line that differs from its siblings is not forced to look like them.
+ */
+function logPriorDensity(x: number, mean: number, sd: number, shared: SharedPrior | undefined): number {
+  const zb = (x - mean) / sd;
+  const base = Math.exp(-0.5 * zb * zb) / sd;
+  if (!shared) return Math.log(base);
+  const zs = (x - shared.mean) / shared.sd;
+  return Math.log((1 - shared.weight) * base + (shared.weight * Math.exp(-0.5 * zs * zs)) / shared.sd);
+}
+
 /** Log density of N(mean, sd²) up to a constant. */
 function logNormal(x: number, mean: number, sd: number): number {
   const z = (x - mean) / sd;
@@ -213,7 +250,7 @@ export function computeGridPosterior(
     sigmaTerm[l] = -w.nEff * sC[l]! + logNormal(sC[l]!, noise.logMean, noise.logSd);
   }
   const mPrior = new Float64Array(nM);
-  for (let a = 0; a < nM; a++) mPrior[a] = logNormal(mC[a]!, priors.mMean, priors.mSd);
+  for (let a = 0; a < nM; a++) mPrior[a] = logPriorDensity(mC[a]!, priors.mMean, priors.mSd, priors.mShared);
 
   const logp = new Float64Array(nM * nH * nS);
   const e = new Float64Array(n);
@@ -223,7 +260,7 @@ export function computeGridPosterior(
 
   for (let j = 0; j < nH; j++) {
     const h = Math.exp(hC[j]!);
-    const hPrior = logNormal(hC[j]!, priors.logHMean, priors.logHSd);
+    const hPrior = logPriorDensity(hC[j]!, priors.logHMean, priors.logHSd, priors.logHShared);
     const hl = h * LN10;
     for (let i = 0; i < n; i++) e[i] = Math.exp(hl * (data.x[i]! - mC[0]!));
     const ratio = Math.exp(-hl * mStep);

@@ -35,7 +35,7 @@ export const DEFAULT_PRIORS: CurvePriorSpec = {
   bottom: { mean: 0.1, sd: 0.5, min: 0, max: 0.6 },
   noise: { sdAtTop: 0.08, logSd: 0.7 },
   outlierFraction: 0.02,
-  noiseFloor: 0.25,
+  noiseFloor: 0.15,
   plateEffectSd: 0.02,
   ic50SupportBeyondRangeLog10: 1.5,
 };
@@ -59,6 +59,9 @@ export interface ResolvedPriors {
   outlierFraction: number;
   noiseFloor: number;
   plateEffectSd: number;
+  /** Hierarchical components learnt from the compound's other lines (absent for a lone pair). */
+  mShared?: { mean: number; sd: number; weight: number };
+  logHShared?: { mean: number; sd: number; weight: number };
 }
 
 export function resolvePriors(

@@ -12,7 +12,10 @@ export class RandomStream {
   private spare: number | undefined;
 
   constructor(seed: number) {
-    this.gen = xoroshiro128plus(seed | 0);
+    // xoroshiro's first outputs depend on few seed bits; scramble the seed and discard a few draws
+    // so that streams seeded by neighbouring hashes are unrelated.
+    this.gen = xoroshiro128plus(fmix32(seed | 0));
+    for (let i = 0; i < 8; i++) this.gen.next();
   }
 
   /** Uniform in [0, 1). */
@@ -34,6 +37,16 @@ export class RandomStream {
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
+}
+
+/** MurmurHash3 finaliser: spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h | 0;
 }
 
 /** FNV-1a hash of the parts into a 32-bit seed. */
