@@ -70,7 +70,7 @@ describe('cellos CLI', () => {
     ).toBeLessThan(-0.6);
 
     const table = await runCellos(['results', campaignId], env);
-    expect(table.stdout).toMatch(/U2OS\s+staurosporine\s+10\s/);
+    expect(table.stdout).toMatch(/U2OS\s+staurosporine\s+[\d.]+\s+[\d.]+\s+\d+\s+[A-H]\d+/);
     const csv = await runCellos(['results', campaignId, '--csv'], env);
     expect(csv.stdout.trim().split('\n')).toHaveLength(1 + results.outcomes.length);
     const list = await runCellos(['list'], env);
