@@ -251,7 +251,9 @@ export function parseCampaignYaml(text: string, source: string, baseDir?: string
 export function loadCampaignConfigFile(path: string): CampaignConfig {
   let size: number;
   try {
-    size = statSync(path).size;
+    const stat = statSync(path);
+    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
+    size = stat.size;
   } catch (err) {
     throw new ConfigError(path, [
       {
