@@ -43,6 +43,7 @@ async function main(): Promise<void> {
         compounds: ['staurosporine'],
         doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
         assay: 'viability',
+        proposer: 'space-filling',
         batchSize: 4,
         controlsPerLine: 1,
         maxIterations: 3,

@@ -39,12 +39,15 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect(settings.connectionOptions);
   const client = new Client({ connection: clientConnection, namespace: settings.namespace });
   const taskQueue = taskQueuesFromEnv().orchestration;
+  // A prebuilt workflow bundle (bundleWorkflowCode's code, in a file) skips bundling at start-up.
+  const bundlePath = process.env.CELLOS_WORKFLOW_BUNDLE;
   const worker = await createOrchestrationWorker({
     connection,
     namespace: settings.namespace,
     taskQueue,
     client,
     labConfig: loadLabConfig(),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
   });
   console.log(`orchestration worker polling "${taskQueue}" on ${settings.address} (namespace ${settings.namespace})`);
   try {

@@ -1,7 +1,7 @@
 import { resolveCampaignConfig, type CampaignConfig, type CampaignConfigInput } from '../../src/config/campaign-config';
 import { uniqueName } from './temporal-env';
 
-/** A small, fast campaign (0.02 s per lab hour) with overrides; the name is unique per call. */
+/** A small, fast campaign (0.02 s per lab hour, space-filling proposer) with overrides; the name is unique per call. */
 export function testConfig(
   overrides: Partial<CampaignConfigInput> & { labProfileObject?: CampaignConfig['labProfile'] } = {},
 ): CampaignConfig {
@@ -19,6 +19,8 @@ export function testConfig(
       seed: 7,
       secondsPerLabHour: 0.02,
       controlsPerLine: 1,
+      // Orchestration tests use the simple proposer so the number of batches does not depend on learning.
+      proposer: 'space-filling',
       ...rest,
     },
     'test config',

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startCampaign } from '../../src/client/campaign-client';
 import { resolveCampaignConfig, type CampaignConfig } from '../../src/config/campaign-config';
 import type { CampaignResults } from '../../src/domain/campaign-status';
@@ -13,6 +14,7 @@ import { LabStore } from '../../src/lab/lab-store';
 import { streamFor } from '../../src/lab/rng';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
 import type { campaignWorkflow } from '../../src/workflows/campaign';
+import { WORKFLOWS_PATH } from '../../src/workers/orchestration';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './processes';
 
 /**
@@ -58,12 +60,14 @@ export class CrashLab {
   }
 
   static async open(address: string): Promise<CrashLab> {
+    const bundle = await prebuiltWorkflowBundle();
     const connection = await Connection.connect({ address });
     const lab = new CrashLab(
       new Client({ connection, namespace: 'default' }),
       address,
       `crash-lab-${randomUUID().slice(0, 8)}`,
     );
+    lab.env.CELLOS_WORKFLOW_BUNDLE = bundle;
     await Promise.all([lab.start('orchestration'), lab.start('lab')]);
     return lab;
   }
@@ -73,6 +77,12 @@ export class CrashLab {
     this.workers.set(role, worker);
     await withTimeout(worker.ready, 60_000, `${role} worker did not start`);
     this.startedAt.set(role, Date.now());
+  }
+
+  /** SIGKILL, then a new process in its place. */
+  async restart(role: WorkerRole): Promise<void> {
+    await this.kill(role);
+    await this.start(role);
   }
 
   /** SIGKILL: no shutdown, no drain, no goodbye to the server. */
@@ -126,6 +136,23 @@ export class CrashLab {
   workerOutput(role: WorkerRole): string {
     return this.workers.get(role)?.output.join('') ?? '';
   }
+}
+
+let bundleFile: Promise<string> | undefined;
+
+/**
+ * The workflow bundle, built once per process and handed to every orchestration worker started
+ * here (CELLOS_WORKFLOW_BUNDLE), so a restart after a kill takes seconds, not a webpack build.
+ */
+export function prebuiltWorkflowBundle(): Promise<string> {
+  bundleFile ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).then(
+    ({ code }) => {
+      const path = join(mkdtempSync(join(tmpdir(), 'cellos-bundle-')), 'workflow-bundle.js');
+      writeFileSync(path, code);
+      return path;
+    },
+  );
+  return bundleFile;
 }
 
 const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
@@ -197,27 +224,36 @@ export async function resultWithin<T>(handle: WorkflowHandle, client: Client, ms
   throw new Error(`the campaign did not end within ${ms / 1000} s:\n${await describeStall(client, handle.workflowId)}`);
 }
 
+export type KillTarget = KillRecord['target'];
+
 export interface KillPlanOptions {
-  /** Kills the target (and brings it back); resolves once it serves again. */
-  killAndRestart: () => Promise<void>;
-  target: KillRecord['target'];
-  phases: CampaignPhase[];
+  /** The i-th kill: what to kill, and the moment to wait for. */
+  plan: (i: number) => { target: KillTarget; phase: CampaignPhase };
+  /** Kills the target with SIGKILL and brings it back; resolves once it serves again. */
+  killAndRestart: (target: KillTarget) => Promise<void>;
   kills: number;
-  /** Phase observation: the first moment each phase is seen, the kill follows after a random jitter. */
+  /** Where the campaign is now. */
   observe: () => Promise<CampaignPhase>;
   /** Resolves when the campaign has ended: no more kills. */
   ended: Promise<unknown>;
   seed: number;
   maxJitterMs?: number;
-  /** Give up waiting for a phase after this long and move to the next one. */
+  /** Give up waiting for a phase after this long and move to the next kill of the plan. */
   phaseTimeoutMs?: number;
+  /** At least this long between two kills, to spread them over the campaign. */
+  minIntervalMs?: number;
   log?: (line: string) => void;
 }
 
+/** A plan that kills one target, cycling through the phases. */
+export function cyclePlan(target: KillTarget, phases: CampaignPhase[]): KillPlanOptions['plan'] {
+  return (i) => ({ target, phase: phases[i % phases.length]! });
+}
+
 /**
- * Kills the target `kills` times, cycling through the wanted phases: waits until the campaign is
- * in the phase, waits a random jitter (seeded, so a failing run can be replayed), kills with
- * SIGKILL and restarts. Stops early when the campaign ends.
+ * Kills `kills` times as planned: waits until the campaign is in the planned phase, waits a
+ * random jitter (seeded, so a failing run can be replayed), kills with SIGKILL and restarts.
+ * Stops early when the campaign ends.
  */
 export async function killRepeatedly(options: KillPlanOptions): Promise<KillRecord[]> {
   let ended = false;
@@ -225,7 +261,9 @@ export async function killRepeatedly(options: KillPlanOptions): Promise<KillReco
   const records: KillRecord[] = [];
   const t0 = Date.now();
   for (let i = 0; records.length < options.kills && !ended; i++) {
-    const want = options.phases[i % options.phases.length]!;
+    const { target, phase: want } = options.plan(i);
+    const last = records.at(-1);
+    if (last && options.minIntervalMs) await delay(Math.max(0, t0 + last.atMs + options.minIntervalMs - Date.now()));
     const deadline = Date.now() + (options.phaseTimeoutMs ?? 20_000);
     let phase: CampaignPhase | undefined;
     while (!ended && Date.now() < deadline) {
@@ -237,10 +275,10 @@ export async function killRepeatedly(options: KillPlanOptions): Promise<KillReco
     await delay(streamFor(options.seed, 'kill jitter', i).uniform() * (options.maxJitterMs ?? 150));
     if (ended) break;
     const killedAt = Date.now();
-    await options.killAndRestart();
-    records.push({ target: options.target, phase: want, atMs: killedAt - t0 });
+    await options.killAndRestart(target);
+    records.push({ target, phase: want, atMs: killedAt - t0 });
     options.log?.(
-      `kill ${records.length} of the ${options.target} during ${want} at ${((killedAt - t0) / 1000).toFixed(1)} s; ` +
+      `kill ${records.length}: the ${target} during ${want} at ${((killedAt - t0) / 1000).toFixed(1)} s; ` +
         `back after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
     );
   }
@@ -302,6 +340,8 @@ export function crashCampaignConfig(options: {
       compounds: ['staurosporine'],
       doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
       assay: 'viability',
+      // Cheap and deterministic: the tests are about durability, not learning.
+      proposer: 'space-filling',
       batchSize: options.batchSize ?? 4,
       controlsPerLine: 1,
       maxIterations: options.maxIterations,
@@ -315,4 +355,86 @@ export function crashCampaignConfig(options: {
     'crash test config',
   );
   return options.faults ? { ...config, labProfile: { ...config.labProfile, faults: options.faults } } : config;
+}
+
+export interface CrashScenario {
+  /** The campaign's name: it fixes the logical plates, so runs with one name read the same numbers. */
+  name: string;
+  maxIterations: number;
+  /** What to kill; workers are restarted by the harness, a server by `killAndRestart`. */
+  target: KillTarget;
+  killAndRestart?: () => Promise<void>;
+  kills: number;
+  phases: CampaignPhase[];
+  minIntervalMs?: number;
+  faults?: FaultProfile;
+  secondsPerLabHour?: number;
+  /** The uninterrupted run to compare with; started here (on `referenceAddress`) when absent. */
+  reference?: Promise<CampaignResults>;
+  referenceAddress?: string;
+  seed: number;
+  log?: (line: string) => void;
+}
+
+export interface CrashOutcome {
+  kills: KillRecord[];
+  results: CampaignResults;
+  audit: CampaignAudit;
+  /** Differences from the uninterrupted run of the same campaign; empty when identical. */
+  differences: string[];
+  faults: Record<string, number>;
+  wallMs: number;
+}
+
+/** The uninterrupted run of a crash scenario's campaign (fast clock, no faults), on its own lab. */
+export function referenceRun(address: string, name: string, maxIterations: number): Promise<CampaignResults> {
+  const run = uninterruptedRun(
+    address,
+    crashCampaignConfig({ name, maxIterations, secondsPerLabHour: 0.01 }),
+    `campaign-${name}-reference-${randomUUID().slice(0, 6)}`,
+  );
+  run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * The whole experiment: the campaign on a lab whose `target` is killed `kills` times, audited
+ * against the lab's log and compared with the uninterrupted run of the same campaign.
+ */
+export async function runCrashScenario(address: string, scenario: CrashScenario): Promise<CrashOutcome> {
+  const t0 = Date.now();
+  const { name, maxIterations } = scenario;
+  const reference = scenario.reference ?? referenceRun(scenario.referenceAddress ?? address, name, maxIterations);
+  const config = crashCampaignConfig({
+    name,
+    maxIterations,
+    secondsPerLabHour: scenario.secondsPerLabHour ?? 0.05,
+    faults: scenario.faults,
+  });
+  const lab = await CrashLab.open(address);
+  try {
+    const handle = await lab.startCampaign(config, `campaign-${name}-${scenario.target}-${randomUUID().slice(0, 6)}`);
+    const kills = await killRepeatedly({
+      plan: cyclePlan(scenario.target, scenario.phases),
+      kills: scenario.kills,
+      minIntervalMs: scenario.minIntervalMs,
+      // In-flight lab steps count only if the lab worker now running started them.
+      observe: () => observePhase(lab.client, handle.workflowId, lab.startedAt.get('lab')!),
+      killAndRestart: (target) => (target === 'server' ? scenario.killAndRestart!() : lab.restart(target)),
+      ended: handle.result(),
+      seed: scenario.seed,
+      log: scenario.log,
+    });
+    const results = await resultWithin<CampaignResults>(handle, lab.client, 120_000);
+    return {
+      kills,
+      results,
+      audit: lab.audit(results, config),
+      differences: compareRuns(results, await reference),
+      faults: lab.faultCounts(),
+      wallMs: Date.now() - t0,
+    };
+  } finally {
+    await lab.close();
+  }
 }
