@@ -38,20 +38,27 @@ export interface LabWorkersOptions {
   labConfig: LabConfig;
   labTaskQueue: string;
   instruments?: readonly OperationInstrument[];
+  /** Serve the stockroom queue too (default true; one per process). */
+  stockroom?: boolean;
 }
 
 export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
   const activities = createLabActivities(options);
   const instruments = options.instruments ?? OPERATION_INSTRUMENTS;
   // The stockroom (restock, inventory report) is served by every lab worker: it is the shared lab file.
-  const stockroom = Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: inventoryTaskQueue(options.labTaskQueue),
-    activities: createInventoryActivities(options.inventory),
-  });
+  const stockroom =
+    options.stockroom === false
+      ? []
+      : [
+          Worker.create({
+            connection: options.connection,
+            namespace: options.namespace,
+            taskQueue: inventoryTaskQueue(options.labTaskQueue),
+            activities: createInventoryActivities(options.inventory),
+          }),
+        ];
   return Promise.all([
-    stockroom,
+    ...stockroom,
     ...instruments.map((instrument) =>
       Worker.create({
         connection: options.connection,

@@ -34,6 +34,8 @@ function expectNothingLostOrDoneTwice(outcome: CrashOutcome): void {
   expect(outcome.audit.spentUsd).toBeCloseTo(outcome.audit.physicalCostUsd, 2);
   // The same proposals, readouts, normalised responses, costs and estimates as the uninterrupted run.
   expect(outcome.differences).toEqual([]);
+  // No instrument lease outlives its operation, not even one held by a killed worker.
+  expect(outcome.leases).toEqual([]);
 }
 
 describe('killing workers mid-campaign', () => {

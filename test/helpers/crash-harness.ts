@@ -10,6 +10,7 @@ import { resolveCampaignConfig, type CampaignConfig } from '../../src/config/cam
 import type { CampaignResults } from '../../src/domain/campaign-status';
 import { auditCampaign, compareRuns, type CampaignAudit } from '../../src/lab/campaign-audit';
 import type { FaultProfile } from '../../src/lab/driver';
+import { InstrumentGuard } from '../../src/instruments/instrument-guard';
 import { LabStore } from '../../src/lab/lab-store';
 import { streamFor } from '../../src/lab/rng';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
@@ -75,6 +76,7 @@ export class CrashLab {
   async start(role: WorkerRole): Promise<void> {
     const worker = startWorkerProcess(role, this.env);
     this.workers.set(role, worker);
+    reapOnExit(worker);
     await withTimeout(worker.ready, 60_000, `${role} worker did not start`);
     this.startedAt.set(role, Date.now());
   }
@@ -101,6 +103,16 @@ export class CrashLab {
       config,
       campaignId,
     );
+  }
+
+  /** Every instrument lease row still in the lab file, expired ones included. */
+  leaseRows(): { instrument: string; holder: string }[] {
+    const guard = InstrumentGuard.open(this.labDbPath);
+    try {
+      return guard.activeLeases(undefined, 0);
+    } finally {
+      guard.close();
+    }
   }
 
   /** The campaign held against this lab's operations log. */
@@ -138,6 +150,20 @@ export class CrashLab {
   }
 }
 
+const live = new Set<WorkerProcess>();
+let reaperInstalled = false;
+
+/**
+ * Worker processes die with this process even when a timed-out test never reaches `close()`:
+ * orphaned workers would keep polling (and holding lab files) long after the run.
+ */
+function reapOnExit(worker: WorkerProcess): void {
+  if (!reaperInstalled) process.once('exit', () => live.forEach((w) => w.process.kill('SIGKILL')));
+  reaperInstalled = true;
+  live.add(worker);
+  worker.process.once('exit', () => live.delete(worker));
+}
+
 let bundleFile: Promise<string> | undefined;
 
 /**
@@ -147,7 +173,9 @@ let bundleFile: Promise<string> | undefined;
 export function prebuiltWorkflowBundle(): Promise<string> {
   bundleFile ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).then(
     ({ code }) => {
-      const path = join(mkdtempSync(join(tmpdir(), 'cellos-bundle-')), 'workflow-bundle.js');
+      const dir = mkdtempSync(join(tmpdir(), 'cellos-bundle-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      const path = join(dir, 'workflow-bundle.js');
       writeFileSync(path, code);
       return path;
     },
@@ -383,6 +411,8 @@ export interface CrashOutcome {
   /** Differences from the uninterrupted run of the same campaign; empty when identical. */
   differences: string[];
   faults: Record<string, number>;
+  /** Instrument lease rows left in the lab file after the campaign (expired or not): leaks. */
+  leases: { instrument: string; holder: string }[];
   wallMs: number;
 }
 
@@ -432,6 +462,7 @@ export async function runCrashScenario(address: string, scenario: CrashScenario)
       audit: lab.audit(results, config),
       differences: compareRuns(results, await reference),
       faults: lab.faultCounts(),
+      leases: lab.leaseRows(),
       wallMs: Date.now() - t0,
     };
   } finally {

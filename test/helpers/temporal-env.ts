@@ -17,7 +17,7 @@ import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
 import type { ItemDefinition } from '../../src/inventory/consumption';
 import { InventoryStore } from '../../src/inventory/inventory-store';
-import { incubatorWorkflowId } from '../../src/temporal/task-queues';
+import { incubatorWorkflowId, type OperationInstrument } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
 
@@ -62,6 +62,8 @@ export interface RunningLab {
   labTaskQueue: string;
   labDbPath: string;
   driver: LabDriver;
+  /** Starts workers for more instruments of this lab and runs them until `until` settles. */
+  serve<T>(instruments: OperationInstrument[], until: Promise<T>): Promise<T>;
 }
 
 /**
@@ -76,6 +78,8 @@ export async function withWorkers<T>(
     labConfig?: LabConfig;
     labTaskQueue?: string;
     initialStock?: readonly ItemDefinition[];
+    /** Instruments served from the start (default all); tests start the others themselves. */
+    instruments?: readonly OperationInstrument[];
   } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
@@ -85,11 +89,26 @@ export async function withWorkers<T>(
   const inventory = InventoryStore.open(labDbPath, options.initialStock ? { initialStock: options.initialStock } : {});
   const driver = options.wrapDriver ? options.wrapDriver(base) : base;
   const labConfig = options.labConfig ?? builtinLabConfig();
+  const labTaskQueue = options.labTaskQueue ?? `test-lab-${id}`;
   const lab: RunningLab = {
     orchestrationTaskQueue: `test-orchestration-${id}`,
-    labTaskQueue: options.labTaskQueue ?? `test-lab-${id}`,
+    labTaskQueue,
     labDbPath,
     driver,
+    async serve(instruments, until) {
+      const more = await createLabWorkers({
+        connection: env.connection,
+        namespace: 'default',
+        labTaskQueue,
+        driver,
+        guard,
+        inventory,
+        labConfig,
+        instruments,
+        stockroom: false,
+      });
+      return (await runWorkers(more, until)) as Awaited<typeof until>;
+    },
   };
   const orchestration = await createOrchestrationWorker({
     connection: env.connection,
@@ -107,6 +126,7 @@ export async function withWorkers<T>(
     guard,
     inventory,
     labConfig,
+    instruments: options.instruments,
   });
   const bodyThenTidy = async () => {
     try {

@@ -3,6 +3,7 @@ import { startCampaign } from '../../src/client/campaign-client';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import type { CampaignStatus } from '../../src/domain/campaign-status';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
+import { LabStore } from '../../src/lab/lab-store';
 import {
   approveBatchUpdate,
   confirmActionUpdate,
@@ -36,6 +37,15 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs
 
 const labWith = (patch: Partial<LabConfig>): LabConfig => ({ ...builtinLabConfig(), ...patch });
 
+function dosedWells(labDbPath: string): number {
+  const store = LabStore.open(labDbPath);
+  try {
+    return store.listOperations({ kind: 'dose' }).length;
+  } finally {
+    store.close();
+  }
+}
+
 /** Which campaign each plate-reader use belonged to, in the order the reader did them. */
 function readerOrder(labDbPath: string): string[] {
   const guard = InstrumentGuard.open(labDbPath);
@@ -48,36 +58,36 @@ function readerOrder(labDbPath: string): string[] {
 
 describe('a shared lab', () => {
   it('gives the plate reader to the higher-priority campaign first, including after a priority change', async () => {
-    // One read takes 0.5 lab h = 0.25 s here, so both campaigns' reads queue at the reader together.
-    const labConfig = labWith({ plateReader: { capacity: 1, secondsPerWell: 1800 } });
+    // The reader's worker starts only once both campaigns' reads are all queued on its task queue,
+    // so the order it serves them in is the matcher's priority order, not an accident of timing.
     await withWorkers(
       env,
       async (lab) => {
         const opts = { client: env.client, ...lab };
-        const low = testConfig({ maxIterations: 1, batchSize: 8, priority: 4, secondsPerLabHour: 0.5 });
-        const high = testConfig({ maxIterations: 1, batchSize: 8, priority: 4, secondsPerLabHour: 0.5 });
+        const low = testConfig({ maxIterations: 1, batchSize: 8, priority: 4, secondsPerLabHour: 0.05 });
+        const high = testConfig({ maxIterations: 1, batchSize: 8, priority: 4, secondsPerLabHour: 0.05 });
         const lowHandle = await startCampaign(opts, low, `campaign-${low.name}`);
         const highHandle = await startCampaign(opts, high, `campaign-${high.name}`);
-        // Both wells are incubating (24 lab h = 12 s): raise one campaign's priority now.
+        // Equal priorities at start; one is raised while its wells incubate.
         await until(
           () => highHandle.query(statusQuery),
           (s) => s.experiments.running === 10,
         );
         await highHandle.executeUpdate(setPriorityUpdate, { args: [{ priorityKey: 1 }] });
-        await Promise.all([lowHandle.result(), highHandle.result()]);
+        // All 20 wells dosed, plus the 24 lab h treatment (1.2 s here) and a margin: every read is queued.
+        await until(
+          async () => dosedWells(lab.labDbPath),
+          (n) => n === 20,
+        );
+        await new Promise((r) => setTimeout(r, 4_000));
+        await lab.serve(['plate-reader'], Promise.all([lowHandle.result(), highHandle.result()]));
 
         const order = readerOrder(lab.labDbPath);
         expect(order).toHaveLength(20);
-        const firstHigh = order.indexOf(`campaign-${high.name}`);
-        const lastHigh = order.lastIndexOf(`campaign-${high.name}`);
-        // Once the high-priority reads are queued, every one of them goes before the remaining low ones;
-        // at most the read already on the reader (and one racing it) belongs to the other campaign.
-        const lowInside = order.slice(firstHigh, lastHigh + 1).filter((c) => c === `campaign-${low.name}`).length;
-        expect(firstHigh).toBeLessThanOrEqual(2);
-        expect(lowInside).toBeLessThanOrEqual(1);
-        expect(lastHigh).toBeLessThan(12);
+        expect(order.slice(0, 10)).toEqual(Array(10).fill(`campaign-${high.name}`));
+        expect(order.slice(10)).toEqual(Array(10).fill(`campaign-${low.name}`));
       },
-      { labConfig },
+      { instruments: ['liquid-handler', 'imager'] },
     );
   });
 
