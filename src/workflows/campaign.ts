@@ -67,7 +67,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   const incubator = getExternalWorkflowHandle(incubatorWorkflowId(input.labTaskQueue));
 
   const { proposeBatch } = proxyActivities<LearnerActivities>({
-    startToCloseTimeout: '5 minutes',
+    // A batch takes seconds (64 pairs: ~2 s); the learner cannot heartbeat mid-computation, so a
+    // short limit is what lets a batch move on quickly when its worker is killed while learning.
+    startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumAttempts: 5 },
   });
   const { requestIncubatorSlot } = proxyActivities<LabServiceActivities>({
