@@ -5,13 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
 import { builtinLabConfig } from '../../src/config/lab-config';
 import type { CampaignConfig } from '../../src/config/campaign-config';
-import type { CampaignResults, CampaignStatus } from '../../src/domain/campaign-status';
+import type { CampaignResults } from '../../src/domain/campaign-status';
 import { auditCampaign, compareRuns } from '../../src/lab/campaign-audit';
 import { type FaultProfile, type LabDriver, LabFault } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { statusQuery, stopSignal } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
 import { openTestEnv, uniqueName, withWorkers, type RunningLab, type TemporalTestEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait';
 
 /**
  * Instrument faults injected by the virtual lab (lab profile `faults.instruments`), seen from a
@@ -56,20 +57,6 @@ async function run(config: CampaignConfig, options: Parameters<typeof withWorker
     },
     options,
   );
-}
-
-async function waitForStatus(
-  query: () => Promise<CampaignStatus>,
-  predicate: (s: CampaignStatus) => boolean,
-  timeoutMs = 60_000,
-): Promise<CampaignStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await query();
-    if (predicate(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last status ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('instrument faults during a campaign', () => {
@@ -158,7 +145,7 @@ describe('instrument faults during a campaign', () => {
       await switchReader(lab, 'offline');
       const config = testConfig({ maxIterations: 1 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const waiting = await waitForStatus(
+      const waiting = await waitFor(
         () => handle.query(statusQuery),
         (s) => s.waitingFor.some((w) => w.instrument === 'plate reader' && w.experiments === 6),
       );
@@ -179,7 +166,7 @@ describe('instrument faults during a campaign', () => {
     );
     await withWorkers(env, async (lab) => {
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const paused = await waitForStatus(
+      const paused = await waitFor(
         () => handle.query(statusQuery),
         (s) => s.state === 'paused',
       );

@@ -16,6 +16,7 @@ import { incubatorWorkflowId } from '../../src/temporal/task-queues';
 import type { IncubatorSnapshot } from '../../src/workflows/incubator-state';
 import { testConfig } from '../helpers/configs';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait';
 
 let env: TemporalTestEnv;
 beforeAll(async () => {
@@ -24,16 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
-
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const labWith = (patch: Partial<LabConfig>): LabConfig => ({ ...builtinLabConfig(), ...patch });
 
@@ -69,13 +60,13 @@ describe('a shared lab', () => {
         const lowHandle = await startCampaign(opts, low, `campaign-${low.name}`);
         const highHandle = await startCampaign(opts, high, `campaign-${high.name}`);
         // Equal priorities at start; one is raised while its wells incubate.
-        await until(
+        await waitFor(
           () => highHandle.query(statusQuery),
           (s) => s.experiments.running === 10,
         );
         await highHandle.executeUpdate(setPriorityUpdate, { args: [{ priorityKey: 1 }] });
         // All 20 wells dosed, plus the 24 lab h treatment (1.2 s here) and a margin: every read is queued.
-        await until(
+        await waitFor(
           async () => dosedWells(lab.labDbPath),
           (n) => n === 20,
         );
@@ -133,7 +124,7 @@ describe('a shared lab', () => {
         // The first campaign takes the only slot and then waits for a person who never comes.
         const holder = testConfig({ maxIterations: 1, manualPlateLoading: true });
         const holderHandle = await startCampaign(opts, holder, `campaign-${holder.name}`);
-        await until(
+        await waitFor(
           () => holderHandle.query(statusQuery),
           (s) => s.state === 'waiting for a person',
         );
@@ -153,7 +144,7 @@ describe('a shared lab', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 1, approval: 'required' });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const waiting = await until(
+      const waiting = await waitFor(
         () => handle.query(statusQuery),
         (s) => s.state === 'awaiting approval',
       );
@@ -166,7 +157,7 @@ describe('a shared lab', () => {
         .catch((e: Error) => e);
       expect(String((noReason as { cause?: Error }).cause?.message)).toMatch(/reason must say why/);
       await handle.executeUpdate(rejectBatchUpdate, { args: [{ reason: 'doses too close together' }] });
-      const second = await until(
+      const second = await waitFor(
         () => handle.query(statusQuery),
         (s: CampaignStatus) => s.state === 'awaiting approval' && s.rejections.length === 1,
       );
@@ -189,7 +180,7 @@ describe('a shared lab', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 1, manualPlateLoading: true });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const waiting = await until(
+      const waiting = await waitFor(
         () => handle.query(statusQuery),
         (s) => s.state === 'waiting for a person',
       );

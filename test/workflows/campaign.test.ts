@@ -1,12 +1,12 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
-import type { CampaignStatus } from '../../src/domain/campaign-status';
 import { INSTRUMENT_OFFLINE, LabFault, type LabDriver } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait';
 
 let env: TemporalTestEnv;
 beforeAll(async () => {
@@ -15,20 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
-
-async function waitForStatus(
-  query: () => Promise<CampaignStatus>,
-  predicate: (s: CampaignStatus) => boolean,
-  timeoutMs = 60_000,
-): Promise<CampaignStatus> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await query();
-    if (predicate(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting; last status ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('campaign workflow on the real dev server', () => {
   it('matches every result to its proposal by id even when experiments finish in reverse order', async () => {
@@ -70,12 +56,12 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 3, secondsPerLabHour: 0.05 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(
+      await waitFor(
         () => handle.query(statusQuery),
         (s) => s.experiments.running > 0,
       );
       await handle.signal(pauseSignal, { reason: 'checking the incubator' });
-      const paused = await waitForStatus(
+      const paused = await waitFor(
         () => handle.query(statusQuery),
         (s) => s.state === 'paused',
       );
@@ -100,7 +86,7 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 2, budgetUsd: 300 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(
+      await waitFor(
         () => handle.query(statusQuery),
         (s) => s.iteration >= 1,
       );
@@ -145,7 +131,7 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 5, secondsPerLabHour: 0.05 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(
+      await waitFor(
         () => handle.query(statusQuery),
         (s) => s.experiments.running > 0,
       );
@@ -197,7 +183,7 @@ describe('campaign workflow on the real dev server', () => {
         labProfile: { ...base.labProfile, faults: { contaminationRate: 0.7, transientErrorRate: 0 } },
       };
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const paused = await waitForStatus(
+      const paused = await waitFor(
         () => handle.query(statusQuery),
         (s) => s.state === 'paused',
       );
@@ -222,7 +208,7 @@ describe('campaign workflow on the real dev server', () => {
       async (lab) => {
         const config = testConfig({ maxIterations: 1 });
         const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-        const waiting = await waitForStatus(
+        const waiting = await waitFor(
           () => handle.query(statusQuery),
           (s) => s.waitingFor.some((w) => w.instrument === 'plate reader' && w.experiments === 6),
         );
@@ -240,7 +226,7 @@ describe('campaign workflow on the real dev server', () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 8, batchSize: 6, budgetUsd: 900 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      await waitForStatus(
+      await waitFor(
         () => handle.query(statusQuery),
         (s) => s.iteration >= 1,
       );
