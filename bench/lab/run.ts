@@ -101,6 +101,8 @@ async function main(): Promise<void> {
               compounds: ['staurosporine', 'tunicamycin'],
               doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
               assay: 'viability',
+              // Every campaign runs all its wells: the benchmark measures scheduling, not learning.
+              proposer: 'space-filling',
               batchSize: BATCH,
               maxIterations: ITERATIONS,
               budgetUsd: 10_000,
