@@ -15,6 +15,8 @@ describe('a campaign run by the Bayesian learner', () => {
   it('stops with "goal reached" and its intervals contain the virtual lab\'s true IC50s', async () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({
+        // A fixed name fixes the lab's noise (it is keyed by campaign name and plate): a repeatable run.
+        name: 'learner-goal',
         cellLines: ['HEK293T'],
         compounds: ['staurosporine', 'tunicamycin'],
         proposer: 'bayesian',
@@ -25,7 +27,11 @@ describe('a campaign run by the Bayesian learner', () => {
         budgetUsd: 1000,
         seed: 21,
       });
-      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      const handle = await startCampaign(
+        { client: env.client, ...lab },
+        config,
+        `campaign-${config.name}-${lab.labTaskQueue}`,
+      );
       const results = await handle.result();
       expect(results.status.state).toBe('goal reached');
       expect(results.status.iteration).toBeLessThan(15);
