@@ -1,7 +1,6 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
-import type { CampaignStatus } from '../../src/domain/campaign-status';
 import { auditCampaign } from '../../src/lab/campaign-audit';
 import { LabStore } from '../../src/lab/lab-store';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait';
 
 /**
  * Bad messages sent straight to running and finished campaigns (what a buggy script or a confused
@@ -31,18 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
-
-async function waitFor(
-  query: () => Promise<CampaignStatus>,
-  predicate: (s: CampaignStatus) => boolean,
-): Promise<CampaignStatus> {
-  for (let i = 0; i < 600; i++) {
-    const s = await query();
-    if (predicate(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out waiting for the campaign');
-}
 
 /** The update's refusal message; fails the test if the update was accepted. */
 async function refusal(update: Promise<unknown>): Promise<string> {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { main } from '../../src/client/cli';
 import { startCampaign } from '../../src/client/campaign-client';
-import type { CampaignStatus } from '../../src/domain/campaign-status';
 import { pauseSignal, resultsQuery, statusQuery } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
 import { runCellos } from '../helpers/processes';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
 import { freePort } from '../global-setup';
+import { waitFor } from '../helpers/wait';
 
 /**
  * A corpus of bad `cellos` calls. Each must end in a clear "error: …" line naming the problem and
@@ -194,15 +194,3 @@ describe('cellos against campaigns on a server', () => {
     });
   });
 });
-
-async function waitFor(
-  query: () => Promise<CampaignStatus>,
-  predicate: (s: CampaignStatus) => boolean,
-): Promise<CampaignStatus> {
-  for (let i = 0; i < 600; i++) {
-    const s = await query();
-    if (predicate(s)) return s;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out');
-}
