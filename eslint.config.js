@@ -27,13 +27,20 @@ export default tseslint.config(
           paths: builtinModules.flatMap((m) => [m, `node:${m}`]),
           patterns: [
             { group: ['**/activities/*', '!**/activities/*'], message: 'import activity types only (import type).' },
-            { group: ['**/lab/virtual-lab', '**/lab/lab-store', '**/devserver/*', '**/client/*'], message: 'runtime-only module in workflow code' },
+            {
+              group: ['**/lab/virtual-lab', '**/lab/lab-store', '**/devserver/*', '**/client/*'],
+              message: 'runtime-only module in workflow code',
+            },
           ],
         },
       ],
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/activities/*'], allowTypeImports: true, message: 'workflows may import activity types only' }] },
+        {
+          patterns: [
+            { group: ['**/activities/*'], allowTypeImports: true, message: 'workflows may import activity types only' },
+          ],
+        },
       ],
     },
   },

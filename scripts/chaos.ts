@@ -97,7 +97,8 @@ async function main(): Promise<number> {
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 500 },
   };
   let server: DevServer = await startDevServer(serverOptions);
-  const lab = await CrashLab.open(server.address);
+  // Faults are the lab's: its worker runs with a profile that switches them on.
+  const lab = await CrashLab.open(server.address, { faults: FAULTS });
   try {
     const base = resolveCampaignConfig(
       {
@@ -120,7 +121,7 @@ async function main(): Promise<number> {
       },
       'chaos config',
     );
-    const config = { ...base, labProfile: { ...base.labProfile, faults: FAULTS } };
+    const config = base;
     const handle = await lab.startCampaign(config, `campaign-${config.name}`);
     console.log(
       `chaos (seed ${SEED}): ${ITERATIONS} batches of ${BATCH} experiments, ${KILLS} kills planned, Temporal at ${server.address}`,
@@ -145,7 +146,7 @@ async function main(): Promise<number> {
       },
     });
     const results = await resultWithin<CampaignResults>(handle, lab.client, 600_000);
-    const audit = lab.audit(results, config);
+    const audit = lab.audit(results);
     const faults = lab.faultCounts();
     const treatments = results.outcomes.filter((o) => !o.proposal.isControl);
     const failed = results.outcomes.filter((o) => o.status === 'failed');

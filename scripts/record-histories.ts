@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     // Continue-as-new after every batch or so, so the campaign's history has several runs.
     dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 120 },
   });
-  const lab = await CrashLab.open(server.address);
+  // Faults are the lab's: its worker runs with a profile that switches them on.
+  const lab = await CrashLab.open(server.address, { faults: { contaminationRate: 0.2, transientErrorRate: 0 } });
   try {
     const base = resolveCampaignConfig(
       {
@@ -56,10 +57,7 @@ async function main(): Promise<void> {
       'replay fixture config',
     );
     // Contamination is drawn per logical plate and well: with this seed some wells fail, every time.
-    const config = {
-      ...base,
-      labProfile: { ...base.labProfile, faults: { contaminationRate: 0.2, transientErrorRate: 0 } },
-    };
+    const config = base;
     const handle = await lab.startCampaign(config, CAMPAIGN_ID);
     await until(
       () => handle.query(statusQuery),

@@ -162,7 +162,9 @@ async function main(): Promise<void> {
       if (gap >= 0 && gap < 1_000) g.push(gap);
     }
     g.sort((a, b) => a - b);
-    return g.length ? { median: g[Math.floor(g.length / 2)]!, p90: g[Math.floor(g.length * 0.9)]! } : { median: 0, p90: 0 };
+    return g.length
+      ? { median: g[Math.floor(g.length / 2)]!, p90: g[Math.floor(g.length * 0.9)]! }
+      : { median: 0, p90: 0 };
   };
   const lhGap = gaps('liquid-handler');
   const readerGap = gaps('plate-reader');

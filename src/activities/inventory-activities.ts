@@ -10,6 +10,7 @@ import type {
   RestockRecord,
 } from '../inventory/inventory-store';
 import type { Step } from '../inventory/consumption';
+import type { LabCatalogue } from '../domain/lab-catalogue';
 import { type CampaignCost, campaignCosts, totalCost } from '../inventory/ledger';
 
 /**
@@ -38,7 +39,8 @@ export function consumptionKey(step: Step): string {
 }
 
 /** Failure type of a restock request that can never succeed as sent (bad field, unknown item). */
-export const INVALID_RESTOCK = 'InvalidRestock';
+export { INVALID_RESTOCK } from '../domain/failures';
+import { INVALID_RESTOCK } from '../domain/failures';
 
 /** Amounts typed on a command line arrive as text: "960" is read as 960, "lots" stays text and is refused. */
 const numeric = (schema: z.ZodNumber) =>
@@ -84,8 +86,24 @@ export interface InventoryReport {
   totalUsd: number;
 }
 
-export function createInventoryActivities(store: InventoryStore) {
+export interface StockroomDependencies {
+  /** What the lab publishes about itself (lines, compounds in stock, instruments, prices). */
+  describe: () => LabCatalogue;
+}
+
+export function createInventoryActivities(store: InventoryStore, lab?: StockroomDependencies) {
   return {
+    /**
+     * The lab's catalogue, for `cellos start` (checked before anything starts) and for a campaign's
+     * budget (prices). An activity on the stockroom queue, because what a lab can do lives with the
+     * lab worker (its profile, its file) on the lab's host: an activity reaches it wherever it
+     * runs, while a lab-service workflow would have to copy the lab's world into its history.
+     */
+    async describeLab(): Promise<LabCatalogue> {
+      if (!lab) throw ApplicationFailure.nonRetryable('this worker does not describe its lab', 'InvalidOperation');
+      return lab.describe();
+    },
+
     /**
      * Draw what one lab step consumes, once per operation key. Throws OutOfStockFault (type
      * OUT_OF_STOCK, not permanent) when anything is short, having drawn nothing; a permanent

@@ -1,8 +1,9 @@
 import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { LabConfig } from '../config/lab-config';
 import type { Assay, RawReadout, WellLocation } from '../domain/types';
-import type { DoseReceipt, LabDriver, PairResponseTruth, SeedReceipt, SeedRequest } from '../lab/driver';
+import type { DoseReceipt, LabDriver, SeedReceipt } from '../lab/driver';
 import { INSTRUMENT_OFFLINE, LabFault } from '../lab/driver';
+import { INSTRUMENT_BUSY } from '../domain/failures';
 import { InstrumentBusyError, type InstrumentGuard } from '../instruments/instrument-guard';
 import type { OperationInstrument } from '../temporal/task-queues';
 import type { CompoundPricing } from '../domain/costs';
@@ -35,7 +36,8 @@ export interface SeedWellInput extends TimedInput {
   cellLine: string;
   cellsPerWell: number;
   volumeMicrolitres: number;
-  simulation: SeedRequest['simulation'];
+  /** The plate's logical label (stable across reruns of the campaign), as on its barcode. */
+  plateLabel?: string;
 }
 
 export interface AddCompoundInput extends TimedInput {
@@ -44,8 +46,6 @@ export interface AddCompoundInput extends TimedInput {
   doseMicromolar: number;
   volumeMicrolitres: number;
   attachmentHours: number;
-  compoundPricing?: CompoundPricing;
-  simulation: { response?: PairResponseTruth };
 }
 
 export interface MeasureWellInput extends TimedInput {
@@ -59,12 +59,14 @@ export interface LabActivityDependencies {
   guard: InstrumentGuard;
   labConfig: LabConfig;
   inventory: InventoryStore;
+  /** The lab's catalogue price of a compound (what a dose of it is charged at). */
+  pricing: (compound: string) => CompoundPricing;
 }
 
 /** A lease outlives a killed worker by at most this long. */
 export const LEASE_TTL_MS = 10_000;
 
-export function createLabActivities({ driver, guard, labConfig, inventory }: LabActivityDependencies) {
+export function createLabActivities({ driver, guard, labConfig, inventory, pricing }: LabActivityDependencies) {
   const onInstrument = <T>(
     instrument: OperationInstrument,
     labSeconds: number,
@@ -105,14 +107,14 @@ export function createLabActivities({ driver, guard, labConfig, inventory }: Lab
       );
     },
     async addCompound(input: AddCompoundInput): Promise<DoseReceipt> {
-      const { compoundPricing, ...request } = withoutClock(input);
+      const request = withoutClock(input);
       const use: StepUse = {
         step: 'dose',
         location: input.location,
         compound: input.compound,
         doseMicromolar: input.doseMicromolar,
         volumeMicrolitres: input.volumeMicrolitres,
-        compoundPricing,
+        compoundPricing: input.compound === '' ? undefined : pricing(input.compound),
       };
       return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, use, (operationKey) =>
         driver.dose({ ...request, operationKey, attempt: activityInfo().attempt }),
@@ -182,7 +184,7 @@ async function withInstrument<T>(
     try {
       guard.acquire(instrument, key, options.capacity, LEASE_TTL_MS);
     } catch (err) {
-      if (err instanceof InstrumentBusyError) throw ApplicationFailure.retryable(err.message, 'InstrumentBusy');
+      if (err instanceof InstrumentBusyError) throw ApplicationFailure.retryable(err.message, INSTRUMENT_BUSY);
       throw err;
     }
     timer = setInterval(renew, 1_000);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadCampaignConfigFile } from '../config/campaign-config';
+import { loadCampaignConfigFile, type CampaignConfig } from '../config/campaign-config';
+import { checkConfigAgainstLab } from '../config/lab-check';
 import { ConfigError } from '../config/validation';
 import { webUiUrl, temporalSettings } from '../temporal/connection';
 import {
@@ -22,7 +23,7 @@ import {
 } from './campaign-client';
 import { parseRestockRequest } from '../activities/inventory-activities';
 import { formatInventory, formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
-import { inventoryReport, restock } from './stockroom-client';
+import { describeLab, inventoryReport, restock } from './stockroom-client';
 import {
   createCampaignSchedule,
   deleteCampaignSchedule,
@@ -152,6 +153,15 @@ export function parseUsd(text: string): number {
   return Number(text);
 }
 
+/** Refuses (exit 2) what the lab cannot do; prints the lab's warnings (a stock that may run short). */
+async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig, out: Out): Promise<void> {
+  const catalogue = await describeLab(opts);
+  const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
+  if (problems.length > 0)
+    throw new ConfigError(`${config.name} (checked against the lab "${catalogue.labName}")`, problems);
+  for (const w of warnings) out(`warning: ${w}`);
+}
+
 export async function runCli(argv: string[], out: Out = console.log): Promise<number> {
   const { command, args, flags } = parseCommand(argv);
   if (command === 'help') {
@@ -187,6 +197,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
   try {
     switch (command) {
       case 'start': {
+        await checkWithLab(opts, config!, out);
         const handle = await startCampaign(opts, config!, campaignId!, startDelayMs);
         out(
           startDelayMs
@@ -272,6 +283,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'schedule create': {
         const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
+        await checkWithLab(opts, config!, out);
         await createCampaignSchedule(opts, config!, scheduleId, (flags.cron as string).trim());
         out(
           `created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`,

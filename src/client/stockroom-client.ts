@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
+import { inventoryTaskQueue } from '../temporal/task-queues';
 import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
 import { parseRestockRequest } from '../activities/inventory-activities';
 import type { RestockRecord } from '../inventory/inventory-store';
 import { taskQueuesFromEnv } from '../temporal/task-queues';
-import type { inventoryReportWorkflow, restockWorkflow } from '../workflows/stockroom';
+import type { LabCatalogue } from '../domain/lab-catalogue';
+import type { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from '../workflows/stockroom';
 import { CliError, type CampaignClientOptions } from './campaign-client';
 
 /** `cellos restock` and `cellos inventory`: short workflows that reach the lab workers' stockroom. */
@@ -33,6 +35,34 @@ export async function inventoryReport(opts: CampaignClientOptions, campaignId?: 
     args: [{ labTaskQueue: opts.labTaskQueue ?? queues.lab, ...(campaignId ? { campaignId } : {}) }],
     staticSummary: 'inventory report',
   });
+}
+
+/** How long `cellos start` waits for the lab to describe itself. */
+export const LAB_CHECK_TIMEOUT_MS = 20_000;
+
+/** What the lab publishes (lines, compounds in stock, instruments); refuses clearly when no lab worker answers. */
+export async function describeLab(
+  opts: CampaignClientOptions,
+  timeoutMs = LAB_CHECK_TIMEOUT_MS,
+): Promise<LabCatalogue> {
+  const queues = taskQueuesFromEnv();
+  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
+  try {
+    return await opts.client.workflow.execute<typeof labCatalogueWorkflow>('labCatalogueWorkflow', {
+      workflowId: `stockroom-catalogue-${randomUUID()}`,
+      taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
+      args: [{ labTaskQueue }],
+      workflowExecutionTimeout: timeoutMs,
+      staticSummary: 'lab catalogue',
+    });
+  } catch (err) {
+    if (err instanceof WorkflowFailedError)
+      throw new CliError(
+        `the lab did not describe itself within ${timeoutMs / 1000} s: no lab worker answered on "${inventoryTaskQueue(labTaskQueue)}" ` +
+          '(or no orchestration worker is running). Start them with "npm run worker:lab" and "npm run worker:orchestration", then try again.',
+      );
+    throw err;
+  }
 }
 
 /** The root cause of a failure chain: the activity's own message, not "Activity task failed". */

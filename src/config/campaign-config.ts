@@ -1,10 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ASSAYS } from '../domain/types';
-import { builtinLabProfile, parseLabProfile, type LabProfile } from './lab-profile';
-import { ConfigError, type ConfigProblem, parseWith } from './validation';
+import { ConfigError, parseWith, readSettingsFile } from './validation';
 
 /** Largest config file we read: a campaign config is a few hundred bytes; megabytes mean a mistake. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -38,27 +35,55 @@ export const objectiveSchema = z.discriminatedUnion('type', [
 ]);
 export type Objective = z.infer<typeof objectiveSchema>;
 
+/** Temporal caps a fairness key (the campaign id, `campaign-<name>`) at 64 characters. */
+export const MAX_CAMPAIGN_ID_LENGTH = 64;
+export const CAMPAIGN_ID_PREFIX = 'campaign-';
+export const MAX_NAME_LENGTH = MAX_CAMPAIGN_ID_LENGTH - CAMPAIGN_ID_PREFIX.length;
+
 const nameSchema = z
   .string()
   .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'must be 1-63 characters of lower-case letters, digits and "-", starting with a letter or digit',
+    new RegExp(`^[a-z0-9][a-z0-9-]{0,${MAX_NAME_LENGTH - 1}}$`),
+    `must be 1-${MAX_NAME_LENGTH} characters of lower-case letters, digits and "-", starting with a letter or digit (the campaign id campaign-<name> must fit Temporal's ${MAX_CAMPAIGN_ID_LENGTH}-character fairness key)`,
   );
+
+/** Doses below this are below what any liquid handler can deliver into a 96-well plate. */
+export const MIN_DOSE_MICROMOLAR = 1e-6;
+export const MAX_DOSE_MICROMOLAR = 100_000;
+
+const doseRangeSchema = z
+  .strictObject({
+    minMicromolar: finite
+      .min(MIN_DOSE_MICROMOLAR, `must be a dose of at least ${MIN_DOSE_MICROMOLAR} µM (1 pM)`)
+      .max(MAX_DOSE_MICROMOLAR),
+    maxMicromolar: finite
+      .min(MIN_DOSE_MICROMOLAR, `must be a dose of at least ${MIN_DOSE_MICROMOLAR} µM (1 pM)`)
+      .max(MAX_DOSE_MICROMOLAR),
+  })
+  .refine((r) => r.maxMicromolar > r.minMicromolar, {
+    message: 'maxMicromolar must be greater than minMicromolar',
+    path: ['maxMicromolar'],
+  });
+export type DoseRange = z.infer<typeof doseRangeSchema>;
+
+const lineName = z.string().min(1).max(64);
+const compoundName = z.string().min(1).max(64);
 
 export const campaignConfigSchema = z
   .strictObject({
     name: nameSchema,
-    cellLines: z.array(z.string().min(1)).min(1, 'must list at least one cell line').max(32),
-    compounds: z.array(z.string().min(1)).min(1, 'must list at least one compound').max(32),
-    doseRange: z
-      .strictObject({
-        minMicromolar: finite.positive('must be a positive dose in µM'),
-        maxMicromolar: finite.positive('must be a positive dose in µM').max(100_000),
-      })
-      .refine((r) => r.maxMicromolar > r.minMicromolar, {
-        message: 'maxMicromolar must be greater than minMicromolar',
-        path: ['maxMicromolar'],
-      }),
+    /** The design: every line × every compound, or an explicit `pairs` list (not both). */
+    cellLines: z.array(lineName).min(1, 'must list at least one cell line').max(32).optional(),
+    compounds: z.array(compoundName).min(1, 'must list at least one compound').max(32).optional(),
+    pairs: z
+      .array(z.strictObject({ cellLine: lineName, compound: compoundName, doseRange: doseRangeSchema.optional() }))
+      .min(1, 'must list at least one { cellLine, compound } pair')
+      .max(256)
+      .optional(),
+    /** The default dose range of every pair (a pair may give its own). */
+    doseRange: doseRangeSchema.optional(),
+    /** Wells per proposed dose (technical replicates side by side on the plate). */
+    replicates: z.number().int().min(1).max(8).default(1),
     assay: z.enum(ASSAYS),
     batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE),
     maxIterations: z.number().int().min(1).max(10_000),
@@ -73,14 +98,13 @@ export const campaignConfigSchema = z
      * lie beyond it (1: never leave the range; 3.16: half a log).
      */
     rangeExtensionFactor: finite.min(1).max(100).default(1),
+    /** Seed of the learner's random choices (the lab's noise is the lab's own). */
     seed: z
       .number()
       .int()
       .min(0)
       .max(2 ** 31 - 1)
       .default(1),
-    /** Path to a lab profile YAML (relative to the config file), or "builtin". */
-    labProfile: z.string().min(1).default('builtin'),
     /** Real seconds per lab hour: 3600 is real time; the demo uses ~0.02. */
     secondsPerLabHour: finite.positive().max(3600).default(3600),
     /** Vehicle-control wells per cell line in every batch. */
@@ -108,34 +132,89 @@ export const campaignConfigSchema = z
       .default({ attachmentHours: 4 }),
   })
   .superRefine((c, ctx) => {
-    const wellsPerBatch = c.batchSize + c.controlsPerLine * Math.min(c.cellLines.length, c.batchSize);
-    if (wellsPerBatch > MAX_BATCH_SIZE) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['batchSize'],
-        input: c.batchSize,
-        message: `a batch is one ${MAX_BATCH_SIZE}-well plate: batchSize plus ${c.controlsPerLine} vehicle control(s) per cell line must fit (${wellsPerBatch} wells needed); allowed: at most ${MAX_BATCH_SIZE - c.controlsPerLine * Math.min(c.cellLines.length, c.batchSize)}`,
-      });
+    const issue = (path: (string | number)[], input: unknown, message: string) =>
+      ctx.addIssue({ code: 'custom', path, input, message });
+    if (c.pairs && (c.cellLines || c.compounds))
+      issue(
+        ['pairs'],
+        undefined,
+        'give either cellLines and compounds (every line × every compound) or a pairs list, not both',
+      );
+    if (!c.pairs && !(c.cellLines && c.compounds)) {
+      if (!c.cellLines) issue(['cellLines'], undefined, 'must list the cell lines (or give a pairs list instead)');
+      if (!c.compounds) issue(['compounds'], undefined, 'must list the compounds (or give a pairs list instead)');
+    }
+    if (!c.doseRange) {
+      const missing = (c.pairs ?? []).findIndex((p) => !p.doseRange);
+      if (!c.pairs || missing >= 0)
+        issue(
+          c.pairs ? ['pairs', missing, 'doseRange'] : ['doseRange'],
+          undefined,
+          'needs a dose range { minMicromolar, maxMicromolar }: give doseRange for the campaign or one for each pair',
+        );
     }
     for (const [field, list] of [
-      ['cellLines', c.cellLines],
-      ['compounds', c.compounds],
+      ['cellLines', c.cellLines ?? []],
+      ['compounds', c.compounds ?? []],
     ] as const) {
       const seen = new Set<string>();
       list.forEach((v, i) => {
-        if (seen.has(v))
-          ctx.addIssue({ code: 'custom', path: [field, i], message: `"${v}" is listed twice`, input: v });
+        if (seen.has(v)) issue([field, i], v, `"${v}" is listed twice`);
         seen.add(v);
       });
+    }
+    const seenPairs = new Set<string>();
+    (c.pairs ?? []).forEach((p, i) => {
+      const key = `${p.cellLine} × ${p.compound}`;
+      if (seenPairs.has(key)) issue(['pairs', i], key, `${key} is listed twice`);
+      seenPairs.add(key);
+    });
+    const lines = new Set(c.pairs ? c.pairs.map((p) => p.cellLine) : c.cellLines);
+    const controls = c.controlsPerLine * Math.min(lines.size, c.batchSize);
+    const wellsPerBatch = c.batchSize * c.replicates + controls;
+    if (wellsPerBatch > MAX_BATCH_SIZE)
+      issue(
+        ['batchSize'],
+        c.batchSize,
+        `a batch is one ${MAX_BATCH_SIZE}-well plate: batchSize × ${c.replicates} replicate(s) plus ${c.controlsPerLine} vehicle control(s) per cell line must fit (${wellsPerBatch} wells needed); allowed: at most ${Math.floor((MAX_BATCH_SIZE - controls) / c.replicates)}`,
+      );
+    if (c.objective.type === 'selectivity') {
+      for (const key of ['killLine', 'spareLine'] as const) {
+        const line = c.objective[key];
+        if (!lines.has(line))
+          issue(['objective', key], line, `must be one of the campaign's cell lines: ${[...lines].join(', ')}`);
+      }
     }
   });
 
 export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 type ParsedConfig = z.infer<typeof campaignConfigSchema>;
 
-/** A validated campaign config with its lab profile resolved inline (workers need no files). */
-export interface CampaignConfig extends Omit<ParsedConfig, 'labProfile' | 'protocol'> {
-  labProfile: LabProfile;
+/** One (cell line, compound) question of a campaign, with the doses it may use. */
+export interface CampaignPair {
+  cellLine: string;
+  compound: string;
+  doseRange: DoseRange;
+}
+
+/**
+ * A validated campaign config: only what a scientist writes and the lab must be told. The design is
+ * resolved into its pairs (a cross product or the explicit list), and `cellLines` / `compounds`
+ * list the names the pairs use, in order of first use. No lab-profile values live here.
+ */
+export interface CampaignConfig extends Omit<
+  ParsedConfig,
+  'protocol' | 'pairs' | 'cellLines' | 'compounds' | 'doseRange'
+> {
+  /** How the scientist wrote the design: `cellLines` × `compounds`, or a `pairs` list. */
+  design: 'cross' | 'pairs';
+  pairs: CampaignPair[];
+  /** Indexes of pairs that gave their own dose range (for error messages). */
+  pairsWithOwnRange: number[];
+  cellLines: string[];
+  compounds: string[];
+  /** The widest range over the pairs (the learner's default). */
+  doseRange: DoseRange;
   protocol: { attachmentHours: number; treatmentHours: number };
 }
 
@@ -143,59 +222,34 @@ export function defaultTreatmentHours(assay: CampaignConfig['assay']): number {
   return assay === 'imaging' ? 48 : 24;
 }
 
-/**
- * Validate a config object, resolve its lab profile, and check every (line, compound) pair is
- * defined by the profile. `baseDir` resolves a relative labProfile path.
- */
-export function resolveCampaignConfig(raw: unknown, source: string, baseDir = process.cwd()): CampaignConfig {
+/** Validate a config object and resolve its design into pairs. Names are checked against the lab at start. */
+export function resolveCampaignConfig(raw: unknown, source: string): CampaignConfig {
+  if (raw !== null && typeof raw === 'object' && 'labProfile' in raw)
+    throw new ConfigError(source, [
+      {
+        field: 'labProfile',
+        value: (raw as { labProfile: unknown }).labProfile,
+        message:
+          "a lab profile is the lab worker's configuration, not the campaign's: start the lab worker with `npm run worker:lab -- --profile FILE` (or CELLOS_LAB_PROFILE), or run `npm run demo -- <config.yaml> --lab-profile FILE`",
+      },
+    ]);
   const parsed = parseWith(campaignConfigSchema, raw, source);
-  const labProfile = loadProfile(parsed.labProfile, baseDir, source);
-  const problems: ConfigProblem[] = [];
-  const knownLines = Object.keys(labProfile.cellLines);
-  const knownCompounds = Object.keys(labProfile.compounds);
-  parsed.cellLines.forEach((line, i) => {
-    if (!labProfile.cellLines[line])
-      problems.push({
-        field: `cellLines[${i}]`,
-        value: line,
-        message: `unknown cell line; known: ${knownLines.join(', ')}`,
-      });
-  });
-  parsed.compounds.forEach((c, i) => {
-    if (!labProfile.compounds[c])
-      problems.push({
-        field: `compounds[${i}]`,
-        value: c,
-        message: `unknown compound; known: ${knownCompounds.join(', ')}`,
-      });
-  });
-  if (problems.length === 0) {
-    for (const c of parsed.compounds) {
-      for (const line of parsed.cellLines) {
-        if (labProfile.compounds[c]?.ic50Micromolar[line] === undefined)
-          problems.push({
-            field: 'labProfile',
-            value: `${line} × ${c}`,
-            message: `the lab profile "${labProfile.name}" has no IC50 for this pair; add compounds.${c}.ic50Micromolar.${line} to a lab profile`,
-          });
-      }
-    }
-  }
-  if (parsed.objective.type === 'selectivity') {
-    for (const key of ['killLine', 'spareLine'] as const) {
-      const line = parsed.objective[key];
-      if (!parsed.cellLines.includes(line))
-        problems.push({
-          field: `objective.${key}`,
-          value: line,
-          message: `must be one of cellLines: ${parsed.cellLines.join(', ')}`,
-        });
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(source, problems);
+  const { pairs: listed, cellLines, compounds, doseRange, ...rest } = parsed;
+  const pairs: CampaignPair[] = listed
+    ? listed.map((p) => ({ cellLine: p.cellLine, compound: p.compound, doseRange: (p.doseRange ?? doseRange)! }))
+    : cellLines!.flatMap((cellLine) => compounds!.map((compound) => ({ cellLine, compound, doseRange: doseRange! })));
+  const unique = (names: string[]) => [...new Set(names)];
   return {
-    ...parsed,
-    labProfile,
+    ...rest,
+    design: listed ? 'pairs' : 'cross',
+    pairs,
+    pairsWithOwnRange: (listed ?? []).flatMap((p, i) => (p.doseRange ? [i] : [])),
+    cellLines: unique(pairs.map((p) => p.cellLine)),
+    compounds: unique(pairs.map((p) => p.compound)),
+    doseRange: {
+      minMicromolar: Math.min(...pairs.map((p) => p.doseRange.minMicromolar)),
+      maxMicromolar: Math.max(...pairs.map((p) => p.doseRange.maxMicromolar)),
+    },
     protocol: {
       attachmentHours: parsed.protocol.attachmentHours,
       treatmentHours: parsed.protocol.treatmentHours ?? defaultTreatmentHours(parsed.assay),
@@ -203,32 +257,14 @@ export function resolveCampaignConfig(raw: unknown, source: string, baseDir = pr
   };
 }
 
-function loadProfile(ref: string, baseDir: string, source: string): LabProfile {
-  if (ref === 'builtin') return builtinLabProfile();
-  const path = resolve(baseDir, ref);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(source, [
-      {
-        field: 'labProfile',
-        value: ref,
-        message: `cannot read the lab profile file (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a path to a YAML file or "builtin"`,
-      },
-    ]);
-  }
-  return parseLabProfile(text, path);
-}
-
 /** Parse YAML text into a validated config. */
-export function parseCampaignYaml(text: string, source: string, baseDir?: string): CampaignConfig {
+export function parseCampaignYaml(text: string, source: string): CampaignConfig {
   if (Buffer.byteLength(text, 'utf8') > MAX_CONFIG_BYTES) {
     throw new ConfigError(source, [
       {
         field: '(file)',
         value: undefined,
-        message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few hundred bytes`,
+        message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few kilobytes`,
       },
     ]);
   }
@@ -245,32 +281,10 @@ export function parseCampaignYaml(text: string, source: string, baseDir?: string
       { field: '(top level)', value: raw, message: 'must be a YAML mapping of campaign settings' },
     ]);
   }
-  return resolveCampaignConfig(raw, source, baseDir);
+  return resolveCampaignConfig(raw, source);
 }
 
 export function loadCampaignConfigFile(path: string): CampaignConfig {
-  let size: number;
-  try {
-    const stat = statSync(path);
-    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a file' });
-    size = stat.size;
-  } catch (err) {
-    throw new ConfigError(path, [
-      {
-        field: '(file)',
-        value: path,
-        message: `cannot read the config file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      },
-    ]);
-  }
-  if (size > MAX_CONFIG_BYTES) {
-    throw new ConfigError(path, [
-      {
-        field: '(file)',
-        value: `${size} bytes`,
-        message: `file is larger than ${MAX_CONFIG_BYTES / 1024} KiB; a campaign config is a few hundred bytes`,
-      },
-    ]);
-  }
-  return parseCampaignYaml(readFileSync(path, 'utf8'), path, dirname(resolve(path)));
+  const text = readSettingsFile(path, { field: '(file)', what: 'config file', maxBytes: MAX_CONFIG_BYTES });
+  return parseCampaignYaml(text, path);
 }

@@ -2,37 +2,84 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUILTIN_LAB_PROFILE } from './builtin-lab-profile';
 import { INSTRUMENTS } from './lab-config';
-import { ConfigError, parseWith } from './validation';
+import { ConfigError, parseWith, readSettingsFile } from './validation';
 
 /**
- * A lab profile is the ground truth of the virtual lab: how each cell line grows and how it
- * responds to each compound. A user's profile adds or overrides entries of the built-in one, so
- * they can simulate their own compounds. A (line, compound) pair with no IC50 is refused rather
- * than given a made-up default.
+ * A lab profile is the ground truth of the virtual lab: how each cell line grows, how it responds
+ * to each compound, what stock the lab keeps and what goes wrong. It is the lab worker's
+ * configuration (`npm run worker:lab -- --profile FILE` or CELLOS_LAB_PROFILE) and never enters a
+ * workflow: orchestration sees only what a real lab would publish (names, stock, prices). A
+ * user's profile adds or overrides entries of the built-in one. A (line, compound) pair with no
+ * curve is refused by the lab rather than given a made-up default.
  */
+
+/** The treatment length at which a user's profile values hold unless it says otherwise. */
+export const DEFAULT_REFERENCE_HOURS = 72;
+/** Largest lab-profile file read: a profile is a few kilobytes; megabytes mean a mistake. */
+export const MAX_PROFILE_BYTES = 1024 * 1024;
 
 const positive = z.number().finite().positive();
 const fraction = z.number().finite().min(0).max(1);
 
+/** Physical ranges: mammalian lines double in 8 h (fastest) to 1000 h (near-quiescent). */
+const cv = z.number().finite().min(0).max(0.5);
 export const cellLineBiologySchema = z.strictObject({
-  doublingHours: positive.max(1000),
-  maxConfluence: fraction.refine((v) => v > 0, 'must be above 0'),
-  countCv: fraction,
-  viabilityCv: fraction,
-  bioCv: fraction,
+  doublingHours: z.number().finite().min(8).max(1000),
+  maxConfluence: z.number().finite().min(0.05).max(1),
+  countCv: cv,
+  viabilityCv: cv,
+  bioCv: cv,
 });
 export type CellLineBiology = z.infer<typeof cellLineBiologySchema>;
 
-export const compoundBiologySchema = z.strictObject({
-  hillSlope: z.number().finite().min(0.1).max(10),
-  /** IC50 per cell line, µM. */
-  ic50Micromolar: z.record(z.string().min(1), positive),
-  /** Surviving fraction at saturating dose (incomplete kill, e.g. paclitaxel ~0.2-0.5). */
-  bottom: fraction.default(0),
-  top: fraction.default(1),
-  molecularWeight: positive.default(500),
-  usdPerMg: z.number().finite().min(0).default(5),
+/** A (line, compound) response; absent fields fall back to the compound's, then the profile's. */
+export const pairResponseSchema = z.strictObject({
+  ic50Micromolar: positive.max(1e7),
+  hillSlope: z.number().finite().min(0.1).max(10).optional(),
+  bottom: fraction.optional(),
+  top: fraction.optional(),
+  referenceHours: positive.max(336).optional(),
 });
+
+/** The stock a lab keeps of a compound: what a fresh lab file starts with. */
+export const compoundStockSchema = z.strictObject({
+  concentrationMicromolar: positive.max(10_000_000).default(10_000),
+  microlitres: positive.max(1_000_000).default(1_000),
+  lot: z.string().min(1).max(64).optional(),
+  solvent: z.string().min(1).max(64).default('DMSO'),
+});
+
+export const compoundBiologySchema = z
+  .strictObject({
+    /** Compound-level defaults for every line's curve. */
+    hillSlope: z.number().finite().min(0.1).max(10).default(1),
+    /** Surviving fraction at saturating dose (incomplete kill, e.g. paclitaxel ~0.2-0.5). */
+    bottom: fraction.default(0),
+    top: fraction.default(1),
+    /** Treatment hours at which this compound's values hold (default: the profile's referenceHours). */
+    referenceHours: positive.max(336).optional(),
+    /** Shorthand: IC50 per cell line, µM, with the compound's slope and plateaus. */
+    ic50Micromolar: z.record(z.string().min(1), positive.max(1e7)).default({}),
+    /** Full per-line curves (override the shorthand and the compound's defaults). */
+    responses: z.record(z.string().min(1), pairResponseSchema).default({}),
+    molecularWeight: positive.max(100_000).default(500),
+    usdPerMg: z.number().finite().min(0).max(1_000_000).default(5),
+    stock: compoundStockSchema.default({ concentrationMicromolar: 10_000, microlitres: 1_000, solvent: 'DMSO' }),
+  })
+  .superRefine((c, ctx) => {
+    const plateaus = (where: (string | number)[], bottom: number, top: number) => {
+      if (bottom >= top)
+        ctx.addIssue({
+          code: 'custom',
+          path: where,
+          input: bottom,
+          message: `bottom (${bottom}) must be below top (${top}): the surviving fraction at saturating dose is less than with no compound`,
+        });
+    };
+    plateaus(['bottom'], c.bottom, c.top);
+    for (const [line, r] of Object.entries(c.responses))
+      plateaus(['responses', line, 'bottom'], r.bottom ?? c.bottom, r.top ?? c.top);
+  });
 export type CompoundBiology = z.infer<typeof compoundBiologySchema>;
 
 const milliseconds = z.number().finite().min(0).max(3_600_000);
@@ -59,9 +106,22 @@ export const instrumentFaultsSchema = z.strictObject({
 export type InstrumentFaults = z.infer<typeof instrumentFaultsSchema>;
 
 export const labProfileSchema = z.strictObject({
-  name: z.string().min(1).default('custom'),
+  name: z.string().min(1).max(128).default('custom'),
   /** If true (default), entries extend/override the built-in profile; if false, the profile stands alone. */
   extendsBuiltin: z.boolean().default(true),
+  /**
+   * The treatment length (lab hours) at which the profile's IC50s, slopes and plateaus hold. The
+   * virtual lab reproduces them at this treatment time and shifts them with other times, as real
+   * assays do (longer treatments look more potent).
+   */
+  referenceHours: positive.max(336).default(DEFAULT_REFERENCE_HOURS),
+  /** Seed of the virtual lab's random streams (pipetting, biology, instrument noise). */
+  noiseSeed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
   cellLines: z.record(z.string().min(1), cellLineBiologySchema).default({}),
   compounds: z.record(z.string().min(1), compoundBiologySchema).default({}),
   /** Fault injection for the virtual lab; all off by default. */
@@ -75,40 +135,134 @@ export const labProfileSchema = z.strictObject({
     })
     .default({ contaminationRate: 0, transientErrorRate: 0 }),
 });
-export type LabProfile = z.infer<typeof labProfileSchema>;
+type ParsedLabProfile = z.infer<typeof labProfileSchema>;
 
-export function builtinLabProfile(): LabProfile {
-  return parseWith(labProfileSchema, BUILTIN_LAB_PROFILE, 'built-in lab profile');
+/** A (line, compound) curve with every field resolved: what the virtual lab simulates. */
+export interface PairResponse {
+  ic50Micromolar: number;
+  hillSlope: number;
+  top: number;
+  bottom: number;
+  /** Treatment hours at which these values hold. */
+  referenceHours: number;
 }
 
-/** Parse a profile YAML text and merge it over the built-in one (unless `extendsBuiltin: false`). */
+export interface CompoundEntry {
+  molecularWeight: number;
+  usdPerMg: number;
+  stock: { concentrationMicromolar: number; microlitres: number; lot: string; solvent: string };
+  /** Per cell line. A line missing here has no response model: the lab refuses the pair. */
+  responses: Record<string, PairResponse>;
+}
+
+/** A resolved lab profile: the virtual lab's whole world, held by the lab worker only. */
+export interface LabProfile {
+  name: string;
+  noiseSeed: number;
+  cellLines: Record<string, CellLineBiology>;
+  compounds: Record<string, CompoundEntry>;
+  faults: ParsedLabProfile['faults'];
+}
+
+function resolveCompounds(parsed: ParsedLabProfile): Record<string, CompoundEntry> {
+  const out: Record<string, CompoundEntry> = {};
+  for (const [name, c] of Object.entries(parsed.compounds)) {
+    const referenceHours = c.referenceHours ?? parsed.referenceHours;
+    const responses: Record<string, PairResponse> = {};
+    const base = { hillSlope: c.hillSlope, top: c.top, bottom: c.bottom, referenceHours };
+    for (const [line, ic50Micromolar] of Object.entries(c.ic50Micromolar))
+      responses[line] = { ...base, ic50Micromolar };
+    for (const [line, r] of Object.entries(c.responses))
+      responses[line] = {
+        ic50Micromolar: r.ic50Micromolar,
+        hillSlope: r.hillSlope ?? c.hillSlope,
+        top: r.top ?? c.top,
+        bottom: r.bottom ?? c.bottom,
+        referenceHours: r.referenceHours ?? referenceHours,
+      };
+    out[name] = {
+      molecularWeight: c.molecularWeight,
+      usdPerMg: c.usdPerMg,
+      stock: {
+        concentrationMicromolar: c.stock.concentrationMicromolar,
+        microlitres: c.stock.microlitres,
+        lot: c.stock.lot ?? `${name.toUpperCase().slice(0, 12)}-0001`,
+        solvent: c.stock.solvent,
+      },
+      responses,
+    };
+  }
+  return out;
+}
+
+function resolve(parsed: ParsedLabProfile): LabProfile {
+  return {
+    name: parsed.name,
+    noiseSeed: parsed.noiseSeed,
+    cellLines: parsed.cellLines,
+    compounds: resolveCompounds(parsed),
+    faults: parsed.faults,
+  };
+}
+
+export function builtinLabProfile(): LabProfile {
+  return resolve(parseWith(labProfileSchema, BUILTIN_LAB_PROFILE, 'built-in lab profile'));
+}
+
+/**
+ * Parse a profile YAML text and merge it over the built-in one (unless `extendsBuiltin: false`).
+ * Merging is per (line, compound) curve, each keeping the reference time it was stated at.
+ */
 export function parseLabProfile(yamlText: string, source: string): LabProfile {
   let raw: unknown;
   try {
-    raw = parseYaml(yamlText);
+    raw = parseYaml(yamlText, { maxAliasCount: 100 });
   } catch (err) {
     throw new ConfigError(source, [
-      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message}` },
+      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` },
     ]);
   }
-  const own = parseWith(labProfileSchema, raw ?? {}, source);
-  if (!own.extendsBuiltin) return own;
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw)))
+    throw new ConfigError(source, [
+      { field: '(top level)', value: typeof raw, message: 'must be a YAML mapping of lab-profile settings' },
+    ]);
+  const parsed = parseWith(labProfileSchema, raw ?? {}, source);
+  const own = resolve(parsed);
+  if (!parsed.extendsBuiltin) return own;
   const base = builtinLabProfile();
   const compounds: LabProfile['compounds'] = { ...base.compounds };
   for (const [name, c] of Object.entries(own.compounds)) {
     const prior = compounds[name];
-    compounds[name] = prior ? { ...c, ic50Micromolar: { ...prior.ic50Micromolar, ...c.ic50Micromolar } } : c;
+    compounds[name] = prior ? { ...c, responses: { ...prior.responses, ...c.responses } } : c;
   }
   return {
     name: own.name,
-    extendsBuiltin: true,
+    noiseSeed: own.noiseSeed,
     cellLines: { ...base.cellLines, ...own.cellLines },
     compounds,
     faults: own.faults,
   };
 }
 
-/** The IC50 for a pair, or undefined when the profile does not define it (the caller refuses). */
-export function pairIc50(profile: LabProfile, cellLine: string, compound: string): number | undefined {
-  return profile.compounds[compound]?.ic50Micromolar[cellLine];
+/**
+ * Read a lab profile from a file, refusing what is not a regular file of a sensible size (a FIFO
+ * would hang, /dev/zero would never end); errors never echo the file's contents.
+ */
+export function loadLabProfileFile(path: string): LabProfile {
+  const text = readSettingsFile(path, { field: 'labProfile', what: 'lab profile', maxBytes: MAX_PROFILE_BYTES });
+  return parseLabProfile(text, path);
+}
+
+/** The lab worker's profile: `--profile FILE`, else CELLOS_LAB_PROFILE, else the built-in one. */
+export function labProfileFromArgs(argv: string[], env = process.env): { profile: LabProfile; source: string } {
+  const i = argv.indexOf('--profile');
+  const path = i >= 0 ? argv[i + 1] : env.CELLOS_LAB_PROFILE;
+  if (i >= 0 && !path) throw new Error('--profile needs the path of a lab-profile YAML file');
+  if (!path || path === 'builtin') return { profile: builtinLabProfile(), source: 'built-in profile' };
+  return { profile: loadLabProfileFile(path), source: path };
+}
+
+/** The curve for a pair, or undefined when the profile does not define it (the lab refuses). */
+export function pairResponse(profile: LabProfile, cellLine: string, compound: string): PairResponse | undefined {
+  return profile.compounds[compound]?.responses[cellLine];
 }

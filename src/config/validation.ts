@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import type { z } from 'zod';
 
 /** A config or argument problem a person can act on: which field, what it held, what is allowed. */
@@ -79,4 +80,36 @@ function humanMessage(issue: z.core.$ZodIssue): string {
 
 function article(word: string): string {
   return /^[aeiou]/.test(word) ? 'an' : 'a';
+}
+
+/**
+ * Read a settings file a person named, refusing what is not a regular file of a sensible size
+ * before reading a byte (a FIFO would hang, /dev/zero would never end). Errors name the field and
+ * the path, never the file's contents.
+ */
+export function readSettingsFile(path: string, options: { field: string; what: string; maxBytes: number }): string {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
+    size = stat.size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(path, [
+      {
+        field: options.field,
+        value: path,
+        message: `cannot read the ${options.what} (${code}); give the path of a YAML file`,
+      },
+    ]);
+  }
+  if (size > options.maxBytes)
+    throw new ConfigError(path, [
+      {
+        field: options.field,
+        value: `${size} bytes`,
+        message: `file is larger than ${options.maxBytes / 1024} KiB; a ${options.what} is a few kilobytes`,
+      },
+    ]);
+  return readFileSync(path, 'utf8');
 }

@@ -39,14 +39,7 @@ export interface RawReadout {
   imageCount?: number;
 }
 
-export const EXPERIMENT_FAILURE_TYPES = [
-  'Contamination',
-  'PlateDropped',
-  'InvalidOperation',
-  'UnknownBiology',
-  'InstrumentFault',
-] as const;
-export type ExperimentFailureType = (typeof EXPERIMENT_FAILURE_TYPES)[number];
+import type { ExperimentFailureType } from './failures';
 
 export interface ExperimentFailure {
   type: ExperimentFailureType | string;

@@ -15,7 +15,7 @@ import type { Assay, WellLocation } from '../domain/types';
  * offline instrument it is not the experiment's fault: the experiment waits on a durable timer and
  * its campaign shows what is missing until `cellos restock` refills it.
  */
-export const OUT_OF_STOCK = 'OutOfStock';
+export { OUT_OF_STOCK } from '../domain/failures';
 
 export const ITEM_KINDS = ['compound', 'plate', 'tips', 'medium', 'reagent'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];

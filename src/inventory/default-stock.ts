@@ -1,37 +1,13 @@
-import type { BUILTIN_LAB_PROFILE } from '../config/builtin-lab-profile';
+import { builtinLabProfile, type LabProfile } from '../config/lab-profile';
 import { type ItemDefinition, ITEMS, UNITS } from './consumption';
 
 /**
  * What a fresh virtual lab has on its shelves: a few weeks of a small screening lab's
- * consumables, and one stock vial of each built-in compound. Enough for a simulated lab day of
+ * consumables, and one stock vial of each compound of the lab's profile (its `stock`). Enough for a simulated lab day of
  * 3 campaigns × 96 experiments (~900 tips, 3-6 plates) without a restock; small enough that a
  * long campaign meets a shortage, as real labs do. Prices are not here: they come from
- * ../domain/prices.ts and the lab profile at the moment something is consumed.
+ * ../domain/prices.ts and the lab's catalogue (the profile) at the moment something is consumed.
  */
-
-type BuiltinCompound = keyof typeof BUILTIN_LAB_PROFILE.compounds;
-
-interface CompoundStock {
-  stockConcentrationMicromolar: number;
-  microlitres: number;
-  lot: string;
-  /** Solvent of the stock solution, for the person at the bench. */
-  solvent: string;
-}
-
-/**
- * Stock solutions as labs keep them: potent compounds at 1-10 mM in DMSO (a 10 µM top dose then
- * draws 0.1-1.1 µL, keeping DMSO ≤ 0.5%); cisplatin in saline, because DMSO inactivates it;
- * H2O2 freshly diluted in water.
- */
-const COMPOUND_STOCK: Record<BuiltinCompound, CompoundStock> = {
-  staurosporine: { stockConcentrationMicromolar: 1_000, microlitres: 200, lot: 'STS-0001', solvent: 'DMSO' },
-  tunicamycin: { stockConcentrationMicromolar: 5_000, microlitres: 200, lot: 'TUN-0001', solvent: 'DMSO' },
-  doxorubicin: { stockConcentrationMicromolar: 10_000, microlitres: 500, lot: 'DOX-0001', solvent: 'DMSO' },
-  cisplatin: { stockConcentrationMicromolar: 3_000, microlitres: 1_000, lot: 'CIS-0001', solvent: '0.9% NaCl' },
-  paclitaxel: { stockConcentrationMicromolar: 1_000, microlitres: 200, lot: 'PTX-0001', solvent: 'DMSO' },
-  H2O2: { stockConcentrationMicromolar: 100_000, microlitres: 1_000, lot: 'H2O2-0001', solvent: 'water' },
-};
 
 const CONSUMABLES: ItemDefinition[] = [
   {
@@ -117,17 +93,22 @@ const CONSUMABLES: ItemDefinition[] = [
   },
 ];
 
-/** The starting inventory of a new lab file: every consumable a step draws on, and each built-in compound. */
-export const DEFAULT_STOCK: readonly ItemDefinition[] = [
-  ...CONSUMABLES,
-  ...Object.entries(COMPOUND_STOCK).map(([compound, stock]): ItemDefinition => ({
-    item: compound,
-    kind: 'compound',
-    unit: UNITS.microlitre,
-    level: stock.microlitres,
-    lot: stock.lot,
-    stockConcentrationMicromolar: stock.stockConcentrationMicromolar,
-    reorderLevel: stock.microlitres * 0.2,
-    description: `${stock.stockConcentrationMicromolar / 1000} mM in ${stock.solvent}`,
-  })),
-];
+/** The starting inventory of a lab file: every consumable a step draws on, and each profile compound's stock. */
+export function stockForProfile(profile: LabProfile): ItemDefinition[] {
+  return [
+    ...CONSUMABLES,
+    ...Object.entries(profile.compounds).map(([compound, { stock }]): ItemDefinition => ({
+      item: compound,
+      kind: 'compound',
+      unit: UNITS.microlitre,
+      level: stock.microlitres,
+      lot: stock.lot,
+      stockConcentrationMicromolar: stock.concentrationMicromolar,
+      reorderLevel: stock.microlitres * 0.2,
+      description: `${stock.concentrationMicromolar / 1000} mM in ${stock.solvent}`,
+    })),
+  ];
+}
+
+/** The starting inventory of a lab on the built-in profile. */
+export const DEFAULT_STOCK: readonly ItemDefinition[] = stockForProfile(builtinLabProfile());

@@ -10,8 +10,8 @@ import type { RandomStream } from './rng';
  * Cells are simulated as counts, not as a response curve: a culture grows (lag, then exponential
  * growth slowed by confluence), a compound slows its growth and kills part of it, and the assay
  * reads the surviving count. The Hill curve of the lab profile is the calibration target: at the
- * reference treatment length (24 h) the vehicle-normalised count of a well equals its Hill
- * fraction alive. Longer treatments look more potent and fast-dividing lines more sensitive,
+ * profile's reference treatment length (`referenceHours`) the vehicle-normalised count of a well
+ * equals its Hill fraction alive. Longer treatments look more potent and fast-dividing lines more sensitive,
  * as in real assays, because growth inhibition compounds over time.
  */
 
@@ -19,6 +19,7 @@ export const LAG_HOURS = 12;
 export const GROWTH_STEP_HOURS = 0.25;
 export const EDGE_GROWTH_FACTOR = 0.85;
 export const EDGE_EVAPORATION_SIGNAL_FACTOR = 0.95;
+/** Reference treatment length of a curve that states none (the original simulator's). */
 export const REFERENCE_TREATMENT_HOURS = 24;
 export const PIPETTING_CV = 0.02;
 export const EDGE_EXTRA_PIPETTING_CV = 0.01;
@@ -77,6 +78,8 @@ export interface CultureHistory {
   treatmentHours: number;
   /** The well's vehicle-normalised fraction alive at the reference treatment length; 1 for vehicle. */
   fractionAlive: number;
+  /** Treatment hours at which `fractionAlive` holds (the curve's referenceHours). */
+  referenceHours?: number;
 }
 
 /**
@@ -89,7 +92,12 @@ export function viableCellsAtRead(history: CultureHistory): number {
   const culture = cultureOf(history);
   const effect = 1 - history.fractionAlive;
   if (effect <= 0) return grow(culture, history.treatmentHours, 0, 1);
-  const killSurvival = calibrateKillSurvival(culture, effect, history.fractionAlive);
+  const killSurvival = calibrateKillSurvival(
+    culture,
+    effect,
+    history.fractionAlive,
+    history.referenceHours ?? REFERENCE_TREATMENT_HOURS,
+  );
   return grow(culture, history.treatmentHours, effect, killSurvival);
 }
 
@@ -106,7 +114,7 @@ export function expectedNormalisedResponse(input: {
   attachmentHours: number;
   treatmentHours: number;
 }): number {
-  const base = { ...input, edge: false };
+  const base = { ...input, edge: false, referenceHours: input.truth.referenceHours };
   const vehicle = viableCellsAtRead({ ...base, fractionAlive: 1 });
   const treated = viableCellsAtRead({ ...base, fractionAlive: hillFractionAlive(input.doseMicromolar, input.truth) });
   return treated / vehicle;
@@ -199,9 +207,9 @@ function cultureOf(history: CultureHistory): Culture {
 }
 
 /** Largest kill survival in [0, 1] that brings the treated/vehicle ratio at the reference length to target. */
-function calibrateKillSurvival(culture: Culture, effect: number, target: number): number {
-  const vehicle = grow(culture, REFERENCE_TREATMENT_HOURS, 0, 1);
-  const ratio = (survival: number) => grow(culture, REFERENCE_TREATMENT_HOURS, effect, survival) / vehicle;
+function calibrateKillSurvival(culture: Culture, effect: number, target: number, referenceHours: number): number {
+  const vehicle = grow(culture, referenceHours, 0, 1);
+  const ratio = (survival: number) => grow(culture, referenceHours, effect, survival) / vehicle;
   if (ratio(1) <= target) return 1;
   if (target <= 0) return 0;
   // The ratio rises monotonically with survival, so bisection converges; 40 halvings reach ~1e-12.

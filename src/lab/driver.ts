@@ -1,5 +1,4 @@
 import type { Assay, RawReadout, WellLocation } from '../domain/types';
-import type { CellLineBiology } from '../config/lab-profile';
 
 /**
  * The hardware boundary. Activities call a LabDriver; the virtual lab implements it today, real
@@ -20,13 +19,8 @@ export interface LabDriver {
   close(): Promise<void>;
 }
 
-/** Ground truth the virtual lab simulates from; real drivers ignore it. */
-export interface PairResponseTruth {
-  ic50Micromolar: number;
-  hillSlope: number;
-  top: number;
-  bottom: number;
-}
+/** The curve the virtual lab simulates a pair from (its profile's, never a request's). */
+export type { PairResponse as PairResponseTruth } from '../config/lab-profile';
 
 export interface FaultProfile {
   /** Probability per experiment that the culture is found contaminated at read (permanent). */
@@ -65,17 +59,12 @@ export interface SeedRequest {
   volumeMicrolitres: number;
   /** Attempt number of the calling activity (1-based); fault injection draws per attempt. */
   attempt: number;
-  simulation: {
-    labSeed: number;
-    biology: CellLineBiology;
-    faults: FaultProfile;
-    /**
-     * Logical plate identity for the simulator's random streams (e.g. "<campaign name>/p003"),
-     * so a rerun of the same campaign and seed on new physical plates reads the same numbers.
-     * Defaults to the plate id.
-     */
-    plateNoiseKey?: string;
-  };
+  /**
+   * Logical plate label that stays the same across reruns of one campaign (e.g. "<campaign
+   * name>/p003"), as a barcode scheme would; the virtual lab keys its random streams by it, so a
+   * rerun on new physical plates reads the same numbers. Defaults to the plate id.
+   */
+  plateLabel?: string;
 }
 
 export interface DoseRequest {
@@ -88,7 +77,6 @@ export interface DoseRequest {
   /** Lab hours the cells attached before dosing (the workflow timer that ran). */
   attachmentHours: number;
   attempt: number;
-  simulation: { response?: PairResponseTruth };
 }
 
 export interface ReadRequest {
@@ -115,7 +103,7 @@ export interface DoseReceipt {
  * workflow waits for it on a durable timer (and tells its campaign which instrument it waits for)
  * instead of burning through activity retries.
  */
-export const INSTRUMENT_OFFLINE = 'InstrumentOffline';
+export { INSTRUMENT_OFFLINE } from '../domain/failures';
 
 /**
  * A fault the hardware reported. `permanent` faults (contamination, a dropped plate, a physically

@@ -14,6 +14,8 @@ import {
 import { AttemptClock, type AttemptContext, injectAttemptFaults, instrumentsFor, plateDrop } from './faults';
 import { LabStore, type OperationKind, type StoredFault, type WellRecord } from './lab-store';
 import { isEdge } from './plate';
+import { builtinLabProfile, pairResponse, type LabProfile } from '../config/lab-profile';
+import { UNKNOWN_BIOLOGY } from '../domain/failures';
 import { streamFor } from './rng';
 
 /**
@@ -28,6 +30,8 @@ import { streamFor } from './rng';
 export interface VirtualLabOptions {
   /** The lab's SQLite file; workers that share it share one physical lab. */
   dbPath: string;
+  /** The lab's world: cell lines, response models, faults (default: the built-in profile). */
+  profile?: LabProfile;
   /** Real milliseconds each operation takes, to make instrument time visible in demos. */
   latencyMs?: number;
 }
@@ -41,6 +45,9 @@ export interface VirtualLabOptions {
  */
 export function createVirtualLab(options: VirtualLabOptions): LabDriver {
   const store = LabStore.open(options.dbPath);
+  const profile = options.profile ?? builtinLabProfile();
+  const labSeed = profile.noiseSeed;
+  const faults = profile.faults;
   const clock = new AttemptClock();
   const latencyMs = options.latencyMs ?? 0;
   const pause = async () => {
@@ -84,27 +91,34 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
   return {
     async seed(request: SeedRequest): Promise<SeedReceipt> {
       await pause();
-      const { location, simulation } = request;
+      const { location } = request;
       if (!Number.isFinite(request.cellsPerWell) || request.cellsPerWell <= 0)
         invalid(`cannot seed ${request.cellsPerWell} cells: cellsPerWell must be a positive number`);
       if (request.cellLine.trim() === '') invalid('cannot seed: cellLine is empty');
-      const noiseKey = simulation.plateNoiseKey ?? location.plateId;
+      const biology = profile.cellLines[request.cellLine];
+      if (!biology)
+        throw new LabFault(
+          UNKNOWN_BIOLOGY,
+          `the lab profile "${profile.name}" has no cell line ${request.cellLine}; refusing to invent one (known: ${Object.keys(profile.cellLines).join(', ')})`,
+          true,
+        );
+      const noiseKey = request.plateLabel ?? location.plateId;
       const context = { ...request, ...location, kind: 'seed' as const };
-      await instrumentsFit(context, simulation);
+      await instrumentsFit(context, { labSeed, faults });
       return store.seed({
         operationKey: request.operationKey,
         location,
-        noiseKey: simulation.plateNoiseKey,
-        labSeed: simulation.labSeed,
+        noiseKey: request.plateLabel,
+        labSeed,
         cellLine: request.cellLine,
         volumeMicrolitres: request.volumeMicrolitres,
-        biology: simulation.biology,
-        faults: simulation.faults,
+        biology,
+        faults,
         act: () => {
-          injectTransientFault(simulation.labSeed, simulation.faults.transientErrorRate, request);
-          const fault = dropped({ ...simulation, ...location, noiseKey }, 'seed', request);
+          injectTransientFault(labSeed, faults.transientErrorRate, request);
+          const fault = dropped({ labSeed, faults, ...location, noiseKey }, 'seed', request);
           if (fault) return { ok: false, fault };
-          const noise = streamFor(simulation.labSeed, noiseKey, location.well, 'seed');
+          const noise = streamFor(labSeed, noiseKey, location.well, 'seed');
           const cellsSeeded = Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise));
           return { ok: true, result: { cellsSeeded } };
         },
@@ -120,13 +134,14 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
         invalid(`cannot dose ${doseMicromolar} µM of nothing: a vehicle control has compound "" and dose 0`);
       if (!Number.isFinite(request.attachmentHours) || request.attachmentHours < 0)
         invalid(`attachmentHours must be a non-negative number of lab hours (got ${request.attachmentHours})`);
-      const response = request.simulation.response;
-      if (doseMicromolar > 0 && !response) {
-        const cells = store.getWell(location)?.cellLine ?? 'the cells';
+      const cells = store.getWell(location)?.cellLine;
+      const response = cells && compound !== '' ? pairResponse(profile, cells, compound) : undefined;
+      // An unseeded well is refused by the store (never seeded); a seeded one needs a model for the pair.
+      if (cells && doseMicromolar > 0 && !response && !store.getOperation(request.operationKey)) {
         throw new LabFault(
-          'UnknownBiology',
-          `the lab profile defines no response of ${cells} in ${location.plateId}/${location.well} to ${compound}; ` +
-            'refusing to invent one',
+          UNKNOWN_BIOLOGY,
+          `the lab profile "${profile.name}" has no response model for ${cells} × ${compound} ` +
+            `(${location.plateId}/${location.well}); refusing to invent one`,
           true,
         );
       }
@@ -205,6 +220,7 @@ function readWell(well: WellRecord, request: ReadRequest, readIndex: number): Ra
     attachmentHours: well.attachmentHours ?? 0,
     treatmentHours: request.treatmentHours,
     fractionAlive,
+    referenceHours: well.response?.referenceHours,
   });
   // Keyed by read ordinal, not operation key, so the same experiment reads the same numbers
   // whatever ids the workflows that ran it had.

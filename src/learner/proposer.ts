@@ -11,9 +11,15 @@ export interface Proposer {
 }
 
 export interface ProposerSettings {
+  /**
+   * The campaign's questions: the learner works on these pairs only, each within its own dose
+   * range. Absent (older callers): every line × every compound over `doseRange`.
+   */
+  pairs?: { cellLine: string; compound: string; doseRange?: DoseRange }[];
   cellLines: string[];
   compounds: string[];
-  doseRange: { minMicromolar: number; maxMicromolar: number };
+  /** The default dose range (the widest over the pairs). */
+  doseRange: DoseRange;
   assay: Assay;
   objective: Objective;
   seed: number;
@@ -24,6 +30,26 @@ export interface ProposerSettings {
    * max × 3 and min / 3) for a pair whose IC50 looks to lie outside it. Absent or 1: never.
    */
   rangeExtensionFactor?: number;
+}
+
+export interface DoseRange {
+  minMicromolar: number;
+  maxMicromolar: number;
+}
+
+/** The pairs a proposer works on, each with its dose range resolved. */
+export function settingsPairs(
+  settings: ProposerSettings,
+): { cellLine: string; compound: string; doseRange: DoseRange }[] {
+  if (settings.pairs)
+    return settings.pairs.map((p) => ({
+      cellLine: p.cellLine,
+      compound: p.compound,
+      doseRange: p.doseRange ?? settings.doseRange,
+    }));
+  return settings.cellLines.flatMap((cellLine) =>
+    settings.compounds.map((compound) => ({ cellLine, compound, doseRange: settings.doseRange })),
+  );
 }
 
 export interface ProposeInput {

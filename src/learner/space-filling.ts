@@ -1,6 +1,6 @@
 import type { Observation, PairEstimate, Proposal } from '../domain/types';
 import { pairKey } from '../domain/types';
-import type { ProposeInput, ProposeOutput, Proposer } from './proposer';
+import { settingsPairs, type ProposeInput, type ProposeOutput, type Proposer } from './proposer';
 
 /**
  * The baseline proposer: spreads doses evenly in log dose across every (line, compound) pair,
@@ -11,15 +11,15 @@ import type { ProposeInput, ProposeOutput, Proposer } from './proposer';
 export const spaceFillingProposer: Proposer = {
   propose(input: ProposeInput): ProposeOutput {
     const { settings } = input;
-    const grid = doseGrid(settings.doseRange.minMicromolar, settings.doseRange.maxMicromolar);
     const tried = new Map<string, number[]>();
     for (const t of input.triedDoses) {
       const key = pairKey(t.cellLine, t.compound);
       tried.set(key, [...(tried.get(key) ?? []), Math.log10(t.doseMicromolar)]);
     }
-    const pairs = settings.cellLines.flatMap((cellLine) =>
-      settings.compounds.map((compound) => ({ cellLine, compound })),
-    );
+    const pairs = settingsPairs(settings).map((p) => ({
+      ...p,
+      grid: doseGrid(p.doseRange.minMicromolar, p.doseRange.maxMicromolar),
+    }));
 
     const treatments: Proposal[] = [];
     for (let n = 0; n < input.maxTreatments; n++) {
@@ -30,7 +30,7 @@ export const spaceFillingProposer: Proposer = {
       let placed = false;
       for (const { p } of ranked) {
         const key = pairKey(p.cellLine, p.compound);
-        const logDose = farthestGridPoint(grid, tried.get(key) ?? []);
+        const logDose = farthestGridPoint(p.grid, tried.get(key) ?? []);
         if (logDose === undefined) continue;
         tried.set(key, [...(tried.get(key) ?? []), logDose]);
         treatments.push({

@@ -67,7 +67,9 @@ export interface SetPriorityRequest {
 
 // The incubator's plate slots (incubator.ts).
 export const requestIncubatorSlotSignal = defineSignal<[SlotRequest]>('requestIncubatorSlot');
-export const releaseIncubatorSlotSignal = defineSignal<[{ plateId: string }]>('releaseIncubatorSlot');
+/** Release (or withdraw) a slot: by holder and plate together (`holderWorkflowId` absent only in old histories). */
+export const releaseIncubatorSlotSignal =
+  defineSignal<[{ plateId: string; holderWorkflowId?: string }]>('releaseIncubatorSlot');
 export const incubatorPrioritySignal =
   defineSignal<[{ holderWorkflowId: string; priorityKey: number }]>('incubatorPriority');
 export const incubatorSlotGrantedSignal = defineSignal<[{ plateId: string }]>('incubatorSlotGranted');

@@ -8,6 +8,9 @@ import { InventoryStore } from '../inventory/inventory-store';
 import { createInventoryActivities } from '../activities/inventory-activities';
 import type { LabDriver } from '../lab/driver';
 import { createVirtualLab } from '../lab/virtual-lab';
+import { compoundPricing, virtualLabCatalogue } from '../lab/catalogue';
+import { builtinLabProfile, labProfileFromArgs, type LabProfile } from '../config/lab-profile';
+import { stockForProfile } from '../inventory/default-stock';
 import { temporalSettings } from '../temporal/connection';
 import {
   instrumentTaskQueue,
@@ -23,9 +26,11 @@ import {
  * campaign's operation runs next. All instruments in one process by default (the demo); on a lab
  * with one PC per instrument, run `npm run worker:lab -- --instrument plate-reader` on each.
  *
- * Today the driver is the virtual lab, whose physical state (and the instruments' leases) lives
- * in a SQLite file (CELLOS_LAB_DB, default var/lab/lab.db) that survives this process, as a real
- * instrument's state would.
+ * Today the driver is the virtual lab, whose world is the lab profile this worker is started with
+ * (`--profile FILE` or CELLOS_LAB_PROFILE; default the built-in one) and whose physical state (and
+ * the instruments' leases) lives in a SQLite file (CELLOS_LAB_DB, default var/lab/lab.db) that
+ * survives this process, as a real instrument's state would. The profile never leaves this
+ * process: workflows see only the catalogue the stockroom publishes.
  */
 export const DEFAULT_LAB_DB = resolve('var/lab/lab.db');
 
@@ -37,13 +42,18 @@ export interface LabWorkersOptions {
   inventory: InventoryStore;
   labConfig: LabConfig;
   labTaskQueue: string;
+  /** The lab's world (default: the built-in profile): response models, faults, stock and prices. */
+  profile?: LabProfile;
   instruments?: readonly OperationInstrument[];
   /** Serve the stockroom queue too (default true; one per process). */
   stockroom?: boolean;
 }
 
 export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
-  const activities = createLabActivities(options);
+  const profile = options.profile ?? builtinLabProfile();
+  const activities = createLabActivities({ ...options, pricing: (compound) => compoundPricing(profile, compound) });
+  const describe = () =>
+    virtualLabCatalogue({ profile, items: options.inventory.listItems(), labConfig: options.labConfig });
   const instruments = options.instruments ?? OPERATION_INSTRUMENTS;
   // The stockroom (restock, inventory report) is served by every lab worker: it is the shared lab file.
   const stockroom =
@@ -54,7 +64,7 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
             connection: options.connection,
             namespace: options.namespace,
             taskQueue: inventoryTaskQueue(options.labTaskQueue),
-            activities: createInventoryActivities(options.inventory),
+            activities: createInventoryActivities(options.inventory, { describe }),
           }),
         ];
   return Promise.all([
@@ -92,6 +102,8 @@ export function parseInstruments(argv: string[]): OperationInstrument[] {
   const chosen: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--instrument' && argv[i + 1]) chosen.push(...argv[++i]!.split(','));
+    else if (argv[i] === '--profile') i++;
+    else throw new Error(`unknown option "${argv[i]}"; allowed: --instrument NAME[,NAME…], --profile FILE`);
   }
   const fromEnv = process.env.CELLOS_INSTRUMENTS?.split(',').filter(Boolean) ?? [];
   const all = [...chosen, ...fromEnv];
@@ -109,10 +121,12 @@ async function main(): Promise<void> {
   const instruments = parseInstruments(process.argv.slice(2));
   const labConfig = loadLabConfig();
   const connection = await NativeConnection.connect(settings.connectionOptions);
+  const { profile, source } = labProfileFromArgs(process.argv.slice(2));
   const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
-  const driver = createVirtualLab({ dbPath });
+  const driver = createVirtualLab({ dbPath, profile });
   const guard = InstrumentGuard.open(dbPath);
-  const inventory = InventoryStore.open(dbPath);
+  // A profile's compounds arrive with their stock; levels already in the file are never touched.
+  const inventory = InventoryStore.open(dbPath, { initialStock: stockForProfile(profile) });
   const labTaskQueue = taskQueuesFromEnv().lab;
   const workers = await createLabWorkers({
     connection,
@@ -122,10 +136,11 @@ async function main(): Promise<void> {
     inventory,
     labConfig,
     labTaskQueue,
+    profile,
     instruments,
   });
   console.log(
-    `lab worker polling ${instruments.map((i) => `"${instrumentTaskQueue(labTaskQueue, i)}"`).join(', ')} on ${settings.address}; virtual lab state in ${dbPath}`,
+    `lab worker polling ${instruments.map((i) => `"${instrumentTaskQueue(labTaskQueue, i)}"`).join(', ')} on ${settings.address}; virtual lab "${profile.name}" (${source}), state in ${dbPath}`,
   );
   try {
     await runWorkers(workers);

@@ -1,6 +1,12 @@
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignState as CampaignLifecycle, CampaignStatus } from '../domain/campaign-status';
-import { COST_CATEGORIES, costByCategory, experimentCostUsd, type CostCategory } from '../domain/costs';
+import {
+  COST_CATEGORIES,
+  costByCategory,
+  experimentCostUsd,
+  type CompoundPricing,
+  type CostCategory,
+} from '../domain/costs';
 import { normalisePlates } from '../domain/normalise';
 import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
 
@@ -30,6 +36,8 @@ export interface CampaignSnapshot {
   rejected: { iteration: number; proposals: Proposal[]; reason: string }[];
   /** Proposal rounds so far (a rejected batch is re-proposed under a new id prefix). */
   proposalRounds: number;
+  /** The lab's catalogue prices of the campaign's compounds, asked for once at the start. */
+  pricing?: Record<string, CompoundPricing>;
 }
 
 export interface RunningExperiment {
@@ -89,9 +97,99 @@ export class CampaignStateModel {
     return this.spentUsd + [...this.running.values()].reduce((s, r) => s + r.committedUsd, 0);
   }
 
+  /** The lab's price of a compound (its catalogue's), for budgeting and spend by category. */
+  pricingOf(p: Proposal): CompoundPricing | undefined {
+    return p.isControl ? undefined : this.snapshot.pricing?.[p.compound];
+  }
+
   costOf(p: Proposal): number {
-    const compound = p.isControl ? undefined : this.config.labProfile.compounds[p.compound];
-    return experimentCostUsd(p.assay, p.doseMicromolar, compound);
+    return experimentCostUsd(p.assay, p.doseMicromolar, this.pricingOf(p));
+  }
+
+  // --- Commands from people (signal and update handlers call these; validators never change state) ---
+
+  pause(reason: string | undefined): void {
+    if (this.snapshot.stopRequested || this.snapshot.paused) return; // pausing twice is a no-op
+    this.snapshot.paused = true;
+    this.snapshot.pauseReason = reason ?? 'paused by operator';
+  }
+
+  resume(): void {
+    if (!this.snapshot.paused) return; // resuming a running campaign is a no-op
+    this.snapshot.paused = false;
+    this.snapshot.pauseReason = '';
+    // Failures a person has already looked at do not trip the alarm again.
+    this.snapshot.failureWindowStart = this.snapshot.outcomes.length;
+  }
+
+  stop(reason: string | undefined): void {
+    if (this.snapshot.stopRequested) return;
+    this.snapshot.stopRequested = true;
+    this.snapshot.stopReason = reason ?? 'stopped by operator';
+  }
+
+  /** Paused or stopping: nothing new may start. */
+  get halted(): boolean {
+    return this.snapshot.paused || this.snapshot.stopRequested;
+  }
+
+  setBudget(budgetUsd: number): { previousBudgetUsd: number; budgetUsd: number; spentUsd: number } {
+    const previousBudgetUsd = this.snapshot.budgetUsd;
+    this.snapshot.budgetUsd = budgetUsd;
+    return { previousBudgetUsd, budgetUsd, spentUsd: this.status().spentUsd };
+  }
+
+  validatePriority(priorityKey: unknown): void {
+    if (typeof priorityKey !== 'number' || !Number.isInteger(priorityKey) || priorityKey < 1 || priorityKey > 5)
+      throw new Error(`priorityKey must be a whole number from 1 (highest) to 5 (lowest) (got ${String(priorityKey)})`);
+    if (isTerminal(this.lifecycle)) throw new Error(`the campaign has already ended (${this.lifecycle})`);
+  }
+
+  setPriority(priorityKey: number): { previousPriorityKey: number; priorityKey: number } {
+    const previousPriorityKey = this.snapshot.priorityKey;
+    this.snapshot.priorityKey = priorityKey;
+    return { previousPriorityKey, priorityKey };
+  }
+
+  validateDecision(): void {
+    if (!this.pendingBatch || this.decision) throw new Error('no batch is waiting for approval');
+  }
+
+  approve(): { approvedWells: number } {
+    this.decision = { approved: true };
+    return { approvedWells: this.pendingBatch?.length ?? 0 };
+  }
+
+  validateRejection(reason: unknown): void {
+    this.validateDecision();
+    if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)
+      throw new Error('reason must say why the batch is rejected (1-500 characters)');
+  }
+
+  reject(reason: string): { rejectedWells: number } {
+    this.decision = { approved: false, reason: reason.trim() };
+    return { rejectedWells: this.pendingBatch?.length ?? 0 };
+  }
+
+  validateConfirmation(): void {
+    if (!this.pendingAction || this.actionConfirmed) throw new Error('no manual step is waiting for confirmation');
+  }
+
+  confirm(): { confirmed: string } {
+    this.actionConfirmed = true;
+    return { confirmed: this.pendingAction ?? '' };
+  }
+
+  /** Records an experiment starting to wait (or ending its wait) for an instrument or stock. */
+  noteWaiting(wait: {
+    experimentWorkflowId: string;
+    instrument: string;
+    kind?: 'instrument' | 'stock';
+    waiting: boolean;
+  }): void {
+    if (wait.waiting)
+      this.waitingFor.set(wait.experimentWorkflowId, { instrument: wait.instrument, kind: wait.kind ?? 'instrument' });
+    else this.waitingFor.delete(wait.experimentWorkflowId);
   }
 
   /**
@@ -228,8 +326,7 @@ export class CampaignStateModel {
     const totals = Object.fromEntries(COST_CATEGORIES.map((c) => [c, 0])) as Record<CostCategory, number>;
     for (const o of this.snapshot.outcomes) {
       const p = o.proposal;
-      const compound = p.isControl ? undefined : this.config.labProfile.compounds[p.compound];
-      const byCategory = costByCategory(p.assay, p.doseMicromolar, compound, o.completedSteps ?? []);
+      const byCategory = costByCategory(p.assay, p.doseMicromolar, this.pricingOf(p), o.completedSteps ?? []);
       for (const c of COST_CATEGORIES) totals[c] += byCategory[c];
     }
     for (const c of COST_CATEGORIES) totals[c] = round2(totals[c]);

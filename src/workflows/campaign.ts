@@ -1,54 +1,35 @@
 import {
-  ApplicationFailure,
-  ChildWorkflowFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
-  executeChild,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { InventoryActivities } from '../activities/inventory-activities';
 import type { LabServiceActivities } from '../activities/lab-service-activities';
 import type { LearnerActivities } from '../activities/learner-activities';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignState } from '../domain/campaign-status';
-import type { ExperimentOutcome, Proposal } from '../domain/types';
-import { wellForIndex } from '../lab/plate';
-import {
-  approveBatchUpdate,
-  confirmActionUpdate,
-  experimentPrioritySignal,
-  incubatorPrioritySignal,
-  incubatorSlotGrantedSignal,
-  instrumentWaitSignal,
-  pauseSignal,
-  rejectBatchUpdate,
-  releaseIncubatorSlotSignal,
-  resultsQuery,
-  resumeSignal,
-  setBudgetUpdate,
-  setPriorityUpdate,
-  statusQuery,
-  stopSignal,
-} from '../temporal/messages';
-import { ASSAY, CAMPAIGN_ID, CAMPAIGN_STATUS, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
-import { incubatorWorkflowId } from '../temporal/task-queues';
-import { CampaignStateModel, isTerminal, type CampaignSnapshot } from './campaign-state';
-import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput } from './experiment';
+import { pricingByCompound } from '../domain/lab-catalogue';
+import * as messages from '../temporal/messages';
+import { CAMPAIGN_STATUS } from '../temporal/search-attributes';
+import { incubatorWorkflowId, inventoryTaskQueue } from '../temporal/task-queues';
+import { runBatch, withReplicates } from './batch';
+import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
 
 /**
  * A campaign: propose → execute → learn until the question is answered, the budget is spent,
  * the iterations run out or a person stops it.
  *
- * Each proposal runs as a child experiment workflow (a batch in parallel, on one plate) so every
- * well has its own history, its own page in the Web UI and its own failure. Learning is an
- * activity (see learner-activities.ts). A batch's plate holds an incubator slot for the whole
- * batch (see incubator.ts); a person may have to approve each batch or confirm loading the plate.
- * The campaign continues-as-new between batches when Temporal suggests it, carrying its state as
- * plain JSON, so a 1,000-experiment campaign stays far from history limits.
+ * This file is wiring: handlers call the state model's commands (campaign-state.ts), a batch runs
+ * as child experiments on one plate (batch.ts), learning is an activity. A batch's plate holds an
+ * incubator slot for the whole batch (incubator.ts); a person may have to approve each batch or
+ * confirm loading the plate, and every such wait honours pause and stop. The campaign's input is
+ * what a scientist wrote; the lab's world stays with the lab worker, which the campaign asks once
+ * for its catalogue (prices). It continues-as-new between batches when Temporal suggests it.
  */
 export interface CampaignInput {
   config: CampaignConfig;
@@ -58,14 +39,12 @@ export interface CampaignInput {
 }
 
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResults> {
-  const info = workflowInfo();
-  const campaignId = info.workflowId;
+  const { workflowId: campaignId, firstExecutionRunId } = workflowInfo();
   const { config } = input;
   const state = input.snapshot
     ? new CampaignStateModel(campaignId, config, input.snapshot)
-    : CampaignStateModel.fresh(campaignId, config, `${config.name}-${info.firstExecutionRunId.slice(0, 8)}`);
+    : CampaignStateModel.fresh(campaignId, config, `${config.name}-${firstExecutionRunId}`);
   const incubator = getExternalWorkflowHandle(incubatorWorkflowId(input.labTaskQueue));
-
   const { proposeBatch } = proxyActivities<LearnerActivities>({
     // A batch takes seconds (64 pairs: ~2 s); the learner cannot heartbeat mid-computation, so a
     // short limit is what lets a batch move on quickly when its worker is killed while learning.
@@ -76,115 +55,68 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     startToCloseTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   });
+  // No lab worker up yet: the campaign waits for one (retries without limit) rather than failing.
+  const { describeLab } = proxyActivities<InventoryActivities>({
+    taskQueue: inventoryTaskQueue(input.labTaskQueue),
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  });
 
-  setHandler(pauseSignal, (request) => {
-    if (state.snapshot.stopRequested || state.snapshot.paused) return; // pausing twice is a no-op
-    state.snapshot.paused = true;
-    state.snapshot.pauseReason = request?.reason ?? 'paused by operator';
-  });
-  setHandler(resumeSignal, () => {
-    if (!state.snapshot.paused) return; // resuming a running campaign is a no-op
-    state.snapshot.paused = false;
-    state.snapshot.pauseReason = '';
-    // Failures a person has already looked at do not trip the alarm again.
-    state.snapshot.failureWindowStart = state.snapshot.outcomes.length;
-  });
-  setHandler(stopSignal, (request) => {
-    if (state.snapshot.stopRequested) return;
-    state.snapshot.stopRequested = true;
-    state.snapshot.stopReason = request?.reason ?? 'stopped by operator';
-  });
-  setHandler(instrumentWaitSignal, ({ experimentWorkflowId, instrument, kind, waiting }) => {
-    if (waiting) state.waitingFor.set(experimentWorkflowId, { instrument, kind: kind ?? 'instrument' });
-    else state.waitingFor.delete(experimentWorkflowId);
-  });
-  setHandler(incubatorSlotGrantedSignal, ({ plateId }) => {
-    state.grantedPlate = plateId;
+  setHandler(messages.pauseSignal, (request) => state.pause(request?.reason));
+  setHandler(messages.resumeSignal, () => state.resume());
+  setHandler(messages.stopSignal, (request) => state.stop(request?.reason));
+  setHandler(messages.instrumentWaitSignal, (wait) => state.noteWaiting(wait));
+  setHandler(messages.incubatorSlotGrantedSignal, ({ plateId }) => void (state.grantedPlate = plateId));
+  setHandler(messages.setBudgetUpdate, ({ budgetUsd }) => state.setBudget(budgetUsd), {
+    validator: (request) => refuse(state.budgetProblem(request?.budgetUsd)),
   });
   setHandler(
-    setBudgetUpdate,
-    ({ budgetUsd }) => {
-      const previousBudgetUsd = state.snapshot.budgetUsd;
-      state.snapshot.budgetUsd = budgetUsd;
-      return { previousBudgetUsd, budgetUsd, spentUsd: state.status().spentUsd };
-    },
-    { validator: (request) => reject(state.budgetProblem(request?.budgetUsd)) },
-  );
-  setHandler(
-    setPriorityUpdate,
+    messages.setPriorityUpdate,
     async ({ priorityKey }) => {
-      const previousPriorityKey = state.snapshot.priorityKey;
-      state.snapshot.priorityKey = priorityKey;
+      const result = state.setPriority(priorityKey);
       // Operations not yet scheduled (next steps of running wells, the incubator queue) use the new priority.
-      const notify = [...state.running.values()].map((r) =>
-        getExternalWorkflowHandle(r.workflowId)
-          .signal(experimentPrioritySignal, { priorityKey })
-          .catch(() => undefined),
+      const tell = [...state.running.values()].map((r) =>
+        getExternalWorkflowHandle(r.workflowId).signal(messages.experimentPrioritySignal, { priorityKey }),
       );
-      notify.push(
-        incubator.signal(incubatorPrioritySignal, { holderWorkflowId: campaignId, priorityKey }).catch(() => undefined),
-      );
-      await Promise.all(notify);
-      return { previousPriorityKey, priorityKey };
+      tell.push(incubator.signal(messages.incubatorPrioritySignal, { holderWorkflowId: campaignId, priorityKey }));
+      await Promise.all(tell.map((p) => p.catch(() => undefined)));
+      return result;
     },
-    {
-      validator: (request) => {
-        const p = request?.priorityKey;
-        if (typeof p !== 'number' || !Number.isInteger(p) || p < 1 || p > 5)
-          throw new Error(`priorityKey must be a whole number from 1 (highest) to 5 (lowest) (got ${String(p)})`);
-        reject(isTerminal(state.lifecycle) ? `the campaign has already ended (${state.lifecycle})` : undefined);
-      },
-    },
+    { validator: (request) => state.validatePriority(request?.priorityKey) },
   );
-  setHandler(
-    approveBatchUpdate,
-    (_request) => {
-      const wells = state.pendingBatch?.length ?? 0;
-      state.decision = { approved: true };
-      return { approvedWells: wells };
-    },
-    {
-      validator: (_request) =>
-        reject(state.pendingBatch && !state.decision ? undefined : 'no batch is waiting for approval'),
-    },
-  );
-  setHandler(
-    rejectBatchUpdate,
-    ({ reason }) => {
-      const wells = state.pendingBatch?.length ?? 0;
-      state.decision = { approved: false, reason: reason.trim() };
-      return { rejectedWells: wells };
-    },
-    {
-      validator: (request) => {
-        reject(state.pendingBatch && !state.decision ? undefined : 'no batch is waiting for approval');
-        const reason = request?.reason;
-        if (typeof reason !== 'string' || reason.trim() === '' || reason.length > 500)
-          throw new Error('reason must say why the batch is rejected (1-500 characters)');
-      },
-    },
-  );
-  setHandler(
-    confirmActionUpdate,
-    (_request) => {
-      const confirmed = state.pendingAction ?? '';
-      state.actionConfirmed = true;
-      return { confirmed };
-    },
-    {
-      validator: (_request) =>
-        reject(
-          state.pendingAction && !state.actionConfirmed ? undefined : 'no manual step is waiting for confirmation',
-        ),
-    },
-  );
-  setHandler(statusQuery, () => state.status());
-  setHandler(resultsQuery, () => ({ status: state.status(), outcomes: state.snapshot.outcomes }));
+  setHandler(messages.approveBatchUpdate, (_request) => state.approve(), {
+    validator: (_request) => state.validateDecision(),
+  });
+  setHandler(messages.rejectBatchUpdate, ({ reason }) => state.reject(reason), {
+    validator: (request) => state.validateRejection(request?.reason),
+  });
+  setHandler(messages.confirmActionUpdate, (_request) => state.confirm(), {
+    validator: (_request) => state.validateConfirmation(),
+  });
+  setHandler(messages.statusQuery, () => state.status());
+  setHandler(messages.resultsQuery, () => ({ status: state.status(), outcomes: state.snapshot.outcomes }));
 
   const setLifecycle = (lifecycle: CampaignState, detail: string): void => {
     if (state.lifecycle !== lifecycle) upsertSearchAttributes([{ key: CAMPAIGN_STATUS, value: lifecycle }]);
     state.lifecycle = lifecycle;
     state.detail = detail;
+  };
+
+  /**
+   * The one wait for a person or a slot: in `lifecycle` until `done` or a stop. True when `done`
+   * came; the caller then honours a pause that arrived meanwhile (holds, or gives the slot back).
+   */
+  const waitFor = async (lifecycle: CampaignState, detail: string, done: () => boolean): Promise<boolean> => {
+    setLifecycle(lifecycle, detail);
+    await condition(() => done() || state.snapshot.stopRequested);
+    setLifecycle('running', '');
+    return !state.snapshot.stopRequested;
+  };
+  const holdWhilePaused = async () => {
+    if (!state.snapshot.paused || state.snapshot.stopRequested) return;
+    setLifecycle('paused', state.snapshot.pauseReason);
+    await condition(() => !state.snapshot.paused || state.snapshot.stopRequested);
+    setLifecycle('running', '');
   };
 
   /** Ask the learner for the next batch (or, with no room, only for fresh estimates). */
@@ -194,6 +126,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     const proposed = await proposeBatch({
       proposer: config.proposer,
       settings: {
+        pairs: config.pairs,
         cellLines: config.cellLines,
         compounds: config.compounds,
         doseRange: config.doseRange,
@@ -222,15 +155,12 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     await condition(allHandlersFinished);
     return { status: state.status(), outcomes: state.snapshot.outcomes };
   };
-  const halted = () => state.snapshot.paused || state.snapshot.stopRequested;
+
   setLifecycle(state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
+  state.snapshot.pricing ??= pricingByCompound(await describeLab());
 
   for (;;) {
-    if (state.snapshot.paused && !state.snapshot.stopRequested) {
-      setLifecycle('paused', state.snapshot.pauseReason);
-      await condition(() => !state.snapshot.paused || state.snapshot.stopRequested);
-      setLifecycle('running', '');
-    }
+    await holdWhilePaused();
     if (state.snapshot.stopRequested) return finish('stopped', state.snapshot.stopReason);
     if (state.snapshot.iteration >= config.maxIterations)
       return finish('completed', `all ${config.maxIterations} iterations ran`);
@@ -240,30 +170,27 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     if (proposed.finished) return finish('goal reached', proposed.finished.detail);
     if (proposed.proposals.every((p) => p.isControl))
       return finish('completed', 'the proposer has no untried doses left in the range');
-
-    const batch = state.fitToBudget(proposed.proposals);
+    const batch = state.fitToBudget(withReplicates(proposed.proposals, config.replicates));
     if (!batch) {
+      const { spentUsd } = state.status();
       return finish(
         'budget exhausted',
-        `$${state.status().spentUsd.toFixed(2)} of $${state.snapshot.budgetUsd.toFixed(2)} spent; the next experiment does not fit`,
+        `$${spentUsd.toFixed(2)} of $${state.snapshot.budgetUsd.toFixed(2)} spent; the next experiment does not fit`,
       );
     }
     // A pause or stop that arrived while the learner was thinking takes effect before any well starts.
-    if (halted()) continue;
+    if (state.halted) continue;
 
     if (config.approval === 'required') {
       state.pendingBatch = batch;
       state.decision = undefined;
-      setLifecycle(
-        'awaiting approval',
-        `${batch.length} wells proposed for iteration ${iteration}; approve or reject with a reason`,
-      );
-      await condition(() => state.decision !== undefined || state.snapshot.stopRequested);
+      const wells = `${batch.length} wells proposed for iteration ${iteration}; approve or reject with a reason`;
+      const decided = await waitFor('awaiting approval', wells, () => state.decision !== undefined);
       const decision = state.decision as CampaignStateModel['decision']; // set by an update while we waited
       state.pendingBatch = undefined;
       state.decision = undefined;
-      setLifecycle('running', '');
-      if (!decision) continue; // stopped while waiting
+      if (!decided || !decision) continue;
+      await holdWhilePaused(); // a pause during approval holds the approved batch until resume
       if (!decision.approved) {
         // The rejected wells are never proposed again: the learner sees them as tried.
         state.snapshot.rejected.push({
@@ -276,30 +203,35 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
 
     const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
-    const holding = await takeIncubatorSlot(plateId);
-    if (!holding) continue;
+    await requestIncubatorSlot({
+      labTaskQueue: input.labTaskQueue,
+      request: { holderWorkflowId: campaignId, plateId, priorityKey: state.snapshot.priorityKey },
+    });
     try {
+      const slot = `waiting for an incubator slot for plate ${plateId}`;
+      if (!(await waitFor('running', slot, () => state.grantedPlate === plateId))) continue;
+      if (state.halted) continue; // paused while waiting: give the slot back to other campaigns
       if (config.manualPlateLoading) {
         state.pendingAction = `load plate ${plateId} (${batch.length} wells) into the incubator`;
         state.actionConfirmed = false;
-        setLifecycle('waiting for a person', state.pendingAction);
-        await condition(() => state.actionConfirmed || state.snapshot.stopRequested);
-        const confirmed = state.actionConfirmed as boolean; // set by an update while we waited
+        const confirmed = await waitFor('waiting for a person', state.pendingAction, () => state.actionConfirmed);
         state.pendingAction = undefined;
-        setLifecycle('running', '');
         if (!confirmed) continue;
+        await holdWhilePaused();
+        if (state.snapshot.stopRequested) continue;
       }
-      await runBatch(state, input, iteration, plateId, batch);
+      await runBatch({ state, labTaskQueue: input.labTaskQueue, iteration, plateId }, batch);
     } finally {
-      await releaseSlot(plateId);
+      // Releasing also withdraws a request that was never granted.
+      state.grantedPlate = undefined;
+      await incubator
+        .signal(messages.releaseIncubatorSlotSignal, { plateId, holderWorkflowId: campaignId })
+        .catch(() => undefined);
     }
     state.normaliseIteration(iteration);
     state.snapshot.iteration = iteration;
     const alarm = state.failureAlarm();
-    if (alarm && !state.snapshot.paused) {
-      state.snapshot.paused = true;
-      state.snapshot.pauseReason = alarm;
-    }
+    if (alarm) state.pause(alarm);
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -307,115 +239,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
       return continueAsNew<typeof campaignWorkflow>({ ...input, snapshot: state.snapshot });
     }
   }
-
-  /** Waits (durably, in priority order with other campaigns) until the incubator takes the plate. */
-  async function takeIncubatorSlot(plateId: string): Promise<boolean> {
-    state.detail = `waiting for an incubator slot for plate ${plateId}`;
-    await requestIncubatorSlot({
-      labTaskQueue: input.labTaskQueue,
-      request: { holderWorkflowId: campaignId, plateId, priorityKey: state.snapshot.priorityKey },
-    });
-    await condition(() => state.grantedPlate === plateId || state.snapshot.stopRequested);
-    state.detail = '';
-    if (state.grantedPlate === plateId) return true;
-    await releaseSlot(plateId); // withdraw the request
-    return false;
-  }
-
-  async function releaseSlot(plateId: string): Promise<void> {
-    state.grantedPlate = undefined;
-    await incubator.signal(releaseIncubatorSlotSignal, { plateId }).catch(() => undefined);
-  }
 }
 
-function reject(problem: string | undefined): void {
+function refuse(problem: string | undefined): void {
   if (problem) throw new Error(problem);
-}
-
-/** Runs one batch on one plate; results are matched to proposals by id, whatever order they end in. */
-async function runBatch(
-  state: CampaignStateModel,
-  input: CampaignInput,
-  iteration: number,
-  plateId: string,
-  batch: Proposal[],
-): Promise<void> {
-  const { config } = input;
-  const cellsPerWell = config.assay === 'imaging' ? 5_000 : 10_000;
-  await Promise.all(
-    batch.map(async (proposal, index) => {
-      const location = { plateId, well: wellForIndex(index) };
-      const workflowId = `${state.campaignId}/${proposal.proposalId}`;
-      state.running.set(proposal.proposalId, { proposal, location, workflowId, committedUsd: state.costOf(proposal) });
-      const truth = config.labProfile.compounds[proposal.compound];
-      const childInput: ExperimentInput = {
-        proposal,
-        location,
-        labTaskQueue: input.labTaskQueue,
-        protocol: { ...config.protocol, cellsPerWell },
-        secondsPerLabHour: config.secondsPerLabHour,
-        campaignId: state.campaignId,
-        heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
-        priorityKey: state.snapshot.priorityKey,
-        fairnessKey: state.campaignId,
-        compoundPricing: truth,
-        simulation: {
-          labSeed: config.seed,
-          biology: config.labProfile.cellLines[proposal.cellLine]!,
-          faults: config.labProfile.faults,
-          plateNoiseKey: `${config.name}/p${String(iteration).padStart(3, '0')}`,
-          response:
-            truth && !proposal.isControl
-              ? {
-                  ic50Micromolar: truth.ic50Micromolar[proposal.cellLine]!,
-                  hillSlope: truth.hillSlope,
-                  top: truth.top,
-                  bottom: truth.bottom,
-                }
-              : undefined,
-        },
-      };
-      const base = { proposal, location, experimentWorkflowId: workflowId, iteration };
-      let outcome: ExperimentOutcome;
-      try {
-        const report = await executeChild(experimentWorkflow, {
-          workflowId,
-          args: [childInput],
-          staticSummary: describeProposal(proposal),
-          priority: { priorityKey: state.snapshot.priorityKey, fairnessKey: state.campaignId },
-          typedSearchAttributes: [
-            { key: CAMPAIGN_ID, value: state.campaignId },
-            { key: CELL_LINE, value: [proposal.cellLine] },
-            { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
-            { key: ASSAY, value: proposal.assay },
-          ],
-        });
-        outcome = {
-          ...base,
-          status: 'succeeded',
-          readout: report.readout,
-          costUsd: report.costUsd,
-          completedSteps: ['seed', 'dose', 'measure'],
-        };
-      } catch (err) {
-        const failure =
-          err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-        const details = failure?.details?.[0] as ExperimentFailureDetails | undefined;
-        outcome = {
-          ...base,
-          status: 'failed',
-          failure: { type: failure?.type ?? 'ExperimentFailed', message: failure?.message ?? String(err) },
-          costUsd: details?.costUsd ?? 0,
-          completedSteps: (details?.completedSteps ?? []) as ExperimentOutcome['completedSteps'],
-        };
-      }
-      state.recordOutcome(outcome);
-    }),
-  );
-}
-
-export function describeProposal(p: Proposal): string {
-  return p.isControl
-    ? `${p.cellLine} vehicle control (${p.assay})`
-    : `${p.cellLine} × ${p.compound} @ ${p.doseMicromolar} µM (${p.assay})`;
 }

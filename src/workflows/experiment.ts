@@ -7,14 +7,11 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { OUT_OF_STOCK } from '../inventory/consumption';
-import { INSTRUMENT_OFFLINE } from '../lab/driver';
+import { INSTRUMENT_FAULT, INSTRUMENT_OFFLINE, OUT_OF_STOCK } from '../domain/failures';
 import { experimentPrioritySignal, instrumentWaitSignal } from '../temporal/messages';
 import { instrumentTaskQueue, type OperationInstrument } from '../temporal/task-queues';
 import type { LabActivities } from '../activities/lab-activities';
-import type { CellLineBiology } from '../config/lab-profile';
 import { stepCosts, type CompoundPricing } from '../domain/costs';
-import type { FaultProfile, PairResponseTruth } from '../lab/driver';
 import type { Proposal, RawReadout, WellLocation } from '../domain/types';
 
 /**
@@ -40,14 +37,10 @@ export interface ExperimentInput {
   priorityKey: number;
   /** Campaigns of equal priority share instruments fairly by this key (the campaign id). */
   fairnessKey: string;
+  /** The lab's catalogue price of the compound, so the well reports what its steps cost. */
   compoundPricing?: CompoundPricing;
-  simulation: {
-    labSeed: number;
-    biology: CellLineBiology;
-    faults: FaultProfile;
-    response?: PairResponseTruth;
-    plateNoiseKey?: string;
-  };
+  /** The plate's logical label, stable across reruns of the campaign (as on a barcode). */
+  plateLabel?: string;
 }
 
 export interface ExperimentReport {
@@ -105,12 +98,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       assay: proposal.assay,
       campaignId: input.campaignId,
       secondsPerLabHour,
-      simulation: {
-        labSeed: input.simulation.labSeed,
-        biology: input.simulation.biology,
-        faults: input.simulation.faults,
-        plateNoiseKey: input.simulation.plateNoiseKey,
-      },
+      plateLabel: input.plateLabel,
     }),
   );
   await sleep(labHours(input.protocol.attachmentHours, secondsPerLabHour));
@@ -121,10 +109,8 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
       doseMicromolar: proposal.doseMicromolar,
       volumeMicrolitres: COMPOUND_MICROLITRES,
       attachmentHours: input.protocol.attachmentHours,
-      compoundPricing: input.compoundPricing,
       campaignId: input.campaignId,
       secondsPerLabHour,
-      simulation: { response: input.simulation.response },
     }),
   );
   await sleep(labHours(input.protocol.treatmentHours, secondsPerLabHour));
@@ -197,7 +183,7 @@ export function labHours(hours: number, secondsPerLabHour: number): number {
 
 function experimentFailure(err: unknown, stepName: string, details: ExperimentFailureDetails): ApplicationFailure {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  const type = cause instanceof ApplicationFailure && cause.type ? cause.type : 'InstrumentFault';
+  const type = cause instanceof ApplicationFailure && cause.type ? cause.type : INSTRUMENT_FAULT;
   const message = cause instanceof Error ? cause.message : String(cause);
   return ApplicationFailure.create({
     type,

@@ -47,21 +47,38 @@ export function emptyIncubator(capacityPlates: number): IncubatorSnapshot {
   return { capacityPlates, holders: [], queue: [], seq: 0, grants: 0, peakPlates: 0, log: [] };
 }
 
-/** Queue a request; repeated requests for a plate already held or queued are no-ops. */
+const same = (a: SlotRequest, b: { plateId: string; holderWorkflowId?: string }) =>
+  a.plateId === b.plateId && (b.holderWorkflowId === undefined || a.holderWorkflowId === b.holderWorkflowId);
+
+/** Queue a request; a repeated request for a plate its holder already holds or has queued is a no-op. */
 export function enqueue(s: IncubatorSnapshot, request: SlotRequest): void {
-  const known = [...s.holders, ...s.queue].some((r) => r.plateId === request.plateId);
+  const known = [...s.holders, ...s.queue].some((r) => same(r, request));
   if (known) return;
   s.queue.push({ ...request, seq: ++s.seq, passedOver: 0 });
 }
 
-export function release(s: IncubatorSnapshot, plateId: string, nowMs: number): boolean {
+/**
+ * Release a held slot or withdraw a queued request: by holder and plate together, so one campaign
+ * can never release another's slot (a release without a holder, from histories before holders
+ * were sent, matches by plate alone).
+ */
+export function release(
+  s: IncubatorSnapshot,
+  which: { plateId: string; holderWorkflowId?: string },
+  nowMs: number,
+): boolean {
   const before = s.holders.length + s.queue.length;
-  for (const h of s.holders.filter((x) => x.plateId === plateId)) {
-    s.log.push({ plateId, holderWorkflowId: h.holderWorkflowId, grantedAtMs: h.grantedAtMs, releasedAtMs: nowMs });
+  for (const h of s.holders.filter((x) => same(x, which))) {
+    s.log.push({
+      plateId: h.plateId,
+      holderWorkflowId: h.holderWorkflowId,
+      grantedAtMs: h.grantedAtMs,
+      releasedAtMs: nowMs,
+    });
   }
   if (s.log.length > LOG_LIMIT) s.log = s.log.slice(-LOG_LIMIT);
-  s.holders = s.holders.filter((h) => h.plateId !== plateId);
-  s.queue = s.queue.filter((q) => q.plateId !== plateId);
+  s.holders = s.holders.filter((h) => !same(h, which));
+  s.queue = s.queue.filter((q) => !same(q, which));
   return s.holders.length + s.queue.length !== before;
 }
 

@@ -43,12 +43,14 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
     retry: { maximumAttempts: 3 },
   });
   let changed = true;
+  const reapIntervalMs = input.reapIntervalMs ?? 60_000;
+  let nextReapAt = Date.now() + reapIntervalMs;
   setHandler(requestIncubatorSlotSignal, (request) => {
     enqueue(state, request);
     changed = true;
   });
-  setHandler(releaseIncubatorSlotSignal, ({ plateId }) => {
-    if (release(state, plateId, Date.now())) changed = true;
+  setHandler(releaseIncubatorSlotSignal, (which) => {
+    if (release(state, which, Date.now())) changed = true;
   });
   setHandler(incubatorPrioritySignal, ({ holderWorkflowId, priorityKey }) => {
     reprioritise(state, holderWorkflowId, priorityKey);
@@ -65,19 +67,23 @@ export async function incubatorWorkflow(input: IncubatorInput): Promise<void> {
             plateId: holder.plateId,
           });
         } catch {
-          release(state, holder.plateId, Date.now()); // the campaign is gone: its slot goes to the next in line
+          release(state, holder, Date.now()); // the campaign is gone: its slot goes to the next in line
           changed = true;
         }
       }
     }
-    const woke = await condition(() => changed, input.reapIntervalMs ?? 60_000);
-    if (!woke && state.holders.length > 0) {
-      const ended = await findEndedWorkflows({
-        workflowIds: [...new Set(state.holders.map((h) => h.holderWorkflowId))],
-      });
-      for (const holder of state.holders.filter((h) => ended.includes(h.holderWorkflowId))) {
-        release(state, holder.plateId, Date.now());
-        changed = true;
+    // The reaper runs on its own schedule, not after a quiet spell: steady signal traffic never starves it.
+    await condition(() => changed, Math.max(1, nextReapAt - Date.now()));
+    if (Date.now() >= nextReapAt) {
+      nextReapAt = Date.now() + reapIntervalMs;
+      if (state.holders.length > 0) {
+        const ended = await findEndedWorkflows({
+          workflowIds: [...new Set(state.holders.map((h) => h.holderWorkflowId))],
+        });
+        for (const holder of state.holders.filter((h) => ended.includes(h.holderWorkflowId))) {
+          release(state, holder, Date.now());
+          changed = true;
+        }
       }
     }
     if (workflowInfo().continueAsNewSuggested && !changed) {

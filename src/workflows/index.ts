@@ -2,4 +2,4 @@
 export { campaignWorkflow } from './campaign';
 export { experimentWorkflow } from './experiment';
 export { incubatorWorkflow } from './incubator';
-export { inventoryReportWorkflow, restockWorkflow } from './stockroom';
+export { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from './stockroom';

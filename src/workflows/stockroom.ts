@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { InventoryActivities, InventoryReport, RestockRequest } from '../activities/inventory-activities';
+import type { LabCatalogue } from '../domain/lab-catalogue';
 import type { RestockRecord } from '../inventory/inventory-store';
 import { inventoryTaskQueue } from '../temporal/task-queues';
 
@@ -30,4 +31,9 @@ export async function inventoryReportWorkflow(
   input: StockroomInput & { campaignId?: string },
 ): Promise<InventoryReport> {
   return stockroom(input.labTaskQueue).inventoryReport(input.campaignId ? { campaignId: input.campaignId } : {});
+}
+
+/** The lab's catalogue, for `cellos start` to check a config against before anything starts. */
+export async function labCatalogueWorkflow(input: StockroomInput): Promise<LabCatalogue> {
+  return stockroom(input.labTaskQueue).describeLab();
 }

@@ -16,6 +16,8 @@ import {
   stopSignal,
 } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
+import { profilePricing } from '../../src/lab/catalogue';
+import { builtinLabProfile } from '../../src/config/lab-profile';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
 import { waitFor } from '../helpers/wait';
 
@@ -97,7 +99,7 @@ describe('bad messages to campaigns', () => {
       expect(results.status.budgetUsd).toBe(before.budgetUsd);
       const store = LabStore.open(lab.labDbPath);
       try {
-        expect(auditCampaign({ results, store, compounds: config.labProfile.compounds }).problems).toEqual([]);
+        expect(auditCampaign({ results, store, compounds: profilePricing(builtinLabProfile()) }).problems).toEqual([]);
       } finally {
         store.close();
       }

@@ -85,7 +85,7 @@ describe('cellos refuses malformed calls before contacting anything', () => {
     [
       'a directory for a config',
       ['start', 'examples'],
-      /examples is invalid:.*cannot read the config file \(not a file\)/s,
+      /examples is invalid:.*cannot read the config file \(not a regular file\)/s,
     ],
     [
       'an invalid --id',

@@ -5,8 +5,9 @@ import { createLabActivities, type LabActivities } from '../../src/activities/la
 import { builtinLabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
 import { InventoryStore } from '../../src/inventory/inventory-store';
+import { compoundPricing } from '../../src/lab/catalogue';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
-import { biologyOf, NO_FAULTS, tempDbPath, truthOf } from '../lab/fixtures';
+import { PROFILE, tempDbPath } from '../lab/fixtures';
 
 /**
  * Physically impossible requests, seen where Temporal sees them: the lab activity must fail them
@@ -20,7 +21,7 @@ afterEach(async () => {
 
 function labActivities(): LabActivities {
   const dbPath = tempDbPath();
-  const driver = createVirtualLab({ dbPath });
+  const driver = createVirtualLab({ dbPath, profile: PROFILE });
   const guard = InstrumentGuard.open(dbPath);
   const inventory = InventoryStore.open(dbPath);
   closers.push(
@@ -28,7 +29,13 @@ function labActivities(): LabActivities {
     () => guard.close(),
     () => inventory.close(),
   );
-  return createLabActivities({ driver, guard, labConfig: builtinLabConfig(), inventory });
+  return createLabActivities({
+    driver,
+    guard,
+    labConfig: builtinLabConfig(),
+    inventory,
+    pricing: (compound) => compoundPricing(PROFILE, compound),
+  });
 }
 
 let activityNumber = 0;
@@ -53,7 +60,6 @@ const seed = (overrides: Partial<Parameters<LabActivities['seedWell']>[0]> = {})
   cellLine: 'U2OS',
   cellsPerWell: 10_000,
   volumeMicrolitres: 100,
-  simulation: { labSeed: 1, biology: biologyOf('U2OS'), faults: NO_FAULTS },
   ...overrides,
 });
 const dose = (overrides: Partial<Parameters<LabActivities['addCompound']>[0]> = {}) => ({
@@ -63,7 +69,6 @@ const dose = (overrides: Partial<Parameters<LabActivities['addCompound']>[0]> = 
   doseMicromolar: 1,
   volumeMicrolitres: 10,
   attachmentHours: 4,
-  simulation: { response: truthOf('U2OS', 'staurosporine') },
   ...overrides,
 });
 const read = { ...common, location, assay: 'viability' as const, treatmentHours: 24 };

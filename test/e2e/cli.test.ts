@@ -58,6 +58,7 @@ describe('cellos CLI', () => {
     }
     expect(pairs.size).toBe(4);
     for (const points of pairs.values()) {
+      if (points.length < 2) continue; // the learner may spend a single well on a pair it barely needs yet
       points.sort((a, b) => a.dose - b.dose);
       expect(points[points.length - 1]!.response).toBeLessThan(points[0]!.response - 0.3);
     }
@@ -100,7 +101,7 @@ describe('cellos CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cellLines[1]');
     expect(run.stderr).toContain('"NotALine"');
-    expect(run.stderr).toMatch(/known: HEK293T, HeLa, Jurkat, U2OS/);
+    expect(run.stderr).toMatch(/known: A549, CHO, HEK293T, HeLa, HepG2, Jurkat, U2OS/);
     const status = await runCellos(['status', `campaign-bad-${id}`], env);
     expect(status.code).toBe(1);
     expect(status.stderr).toMatch(/no campaign/);

@@ -10,7 +10,9 @@ import { auditCampaign, compareRuns } from '../../src/lab/campaign-audit';
 import { type FaultProfile, type LabDriver, LabFault } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { statusQuery, stopSignal } from '../../src/temporal/messages';
-import { testConfig } from '../helpers/configs';
+import { profileWithFaults, testConfig } from '../helpers/configs';
+import { profilePricing } from '../../src/lab/catalogue';
+import { builtinLabProfile } from '../../src/config/lab-profile';
 import { openTestEnv, uniqueName, withWorkers, type RunningLab, type TemporalTestEnv } from '../helpers/temporal-env';
 import { waitFor } from '../helpers/wait';
 
@@ -26,10 +28,9 @@ afterAll(async () => {
   await env?.close();
 });
 
-const withFaults = (config: CampaignConfig, faults: FaultProfile): CampaignConfig => ({
-  ...config,
-  labProfile: { ...config.labProfile, faults },
-});
+/** Faults belong to the lab: its worker runs with a profile that switches them on. */
+const withFaults = (faults: FaultProfile) => ({ profile: profileWithFaults(faults) });
+const PRICING = profilePricing(builtinLabProfile());
 const noFaults: FaultProfile = { contaminationRate: 0, transientErrorRate: 0 };
 
 function inspect<T>(lab: RunningLab, look: (store: LabStore) => T): T {
@@ -47,7 +48,7 @@ async function run(config: CampaignConfig, options: Parameters<typeof withWorker
     async (lab) => {
       const handle = await startCampaign({ client: env.client, ...lab }, config, uniqueName(`campaign-${config.name}`));
       const results = await handle.result();
-      const audit = inspect(lab, (store) => auditCampaign({ results, store, compounds: config.labProfile.compounds }));
+      const audit = inspect(lab, (store) => auditCampaign({ results, store, compounds: PRICING }));
       return {
         results,
         audit,
@@ -71,12 +72,10 @@ describe('instrument faults during a campaign', () => {
       offlineSeconds: 1,
     };
     const faulty = await run(
-      withFaults(base, {
-        ...noFaults,
-        instruments: { 'liquid-handler': soft, incubator: soft, 'plate-reader': soft },
-      }),
+      base,
+      withFaults({ ...noFaults, instruments: { 'liquid-handler': soft, incubator: soft, 'plate-reader': soft } }),
     );
-    const clean = await run(withFaults(base, noFaults));
+    const clean = await run(base, withFaults(noFaults));
 
     expect(faulty.results.status.state).toBe('completed');
     expect(faulty.results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
@@ -120,9 +119,7 @@ describe('instrument faults during a campaign', () => {
         expect(results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
         expect(silent.size).toBe(results.outcomes.length); // every read hung once ...
         expect(elapsedMs).toBeLessThan(hangMs); // ... and none waited for its instrument to answer
-        const audit = inspect(lab, (store) =>
-          auditCampaign({ results, store, compounds: config.labProfile.compounds }),
-        );
+        const audit = inspect(lab, (store) => auditCampaign({ results, store, compounds: PRICING }));
         expect(audit.problems).toEqual([]);
       },
       { wrapDriver: hangFirstRead, labConfig },
@@ -160,32 +157,34 @@ describe('instrument faults during a campaign', () => {
   });
 
   it('fails every well of a dropped plate with PlateDropped, keeps their cost, learns nothing from them, and pauses itself', async () => {
-    const config = withFaults(
-      testConfig({ maxIterations: 3, failurePause: { maxFailureRate: 0.3, minExperiments: 5 } }),
-      { ...noFaults, instruments: { 'plate-reader': { plateDropRate: 1 } } },
+    const config = testConfig({ maxIterations: 3, failurePause: { maxFailureRate: 0.3, minExperiments: 5 } });
+    const faults = withFaults({ ...noFaults, instruments: { 'plate-reader': { plateDropRate: 1 } } });
+    await withWorkers(
+      env,
+      async (lab) => {
+        const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+        const paused = await waitFor(
+          () => handle.query(statusQuery),
+          (s) => s.state === 'paused',
+        );
+        expect(paused.detail).toMatch(/6 of 6 experiments failed \(PlateDropped\).*a person is needed/);
+        await handle.signal(stopSignal, { reason: 'the plate reader keeps dropping plates' });
+        const results: CampaignResults = await handle.result();
+        expect(results.status.state).toBe('stopped');
+        expect(results.outcomes).toHaveLength(6);
+        for (const o of results.outcomes) {
+          expect(o.status).toBe('failed');
+          expect(o.failure?.type).toBe('PlateDropped');
+          expect(o.failure?.message).toMatch(/plate reader dropped plate/);
+          expect(o.normalisedResponse).toBeUndefined();
+          expect(o.costUsd).toBeGreaterThan(0); // seeded and dosed: paid for
+        }
+        expect(results.status.estimates.every((e) => e.wells === 0)).toBe(true);
+        const audit = inspect(lab, (store) => auditCampaign({ results, store, compounds: PRICING }));
+        expect(audit.problems).toEqual([]);
+        expect(audit.spentUsd).toBeCloseTo(audit.physicalCostUsd, 2);
+      },
+      faults,
     );
-    await withWorkers(env, async (lab) => {
-      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const paused = await waitFor(
-        () => handle.query(statusQuery),
-        (s) => s.state === 'paused',
-      );
-      expect(paused.detail).toMatch(/6 of 6 experiments failed \(PlateDropped\).*a person is needed/);
-      await handle.signal(stopSignal, { reason: 'the plate reader keeps dropping plates' });
-      const results: CampaignResults = await handle.result();
-      expect(results.status.state).toBe('stopped');
-      expect(results.outcomes).toHaveLength(6);
-      for (const o of results.outcomes) {
-        expect(o.status).toBe('failed');
-        expect(o.failure?.type).toBe('PlateDropped');
-        expect(o.failure?.message).toMatch(/plate reader dropped plate/);
-        expect(o.normalisedResponse).toBeUndefined();
-        expect(o.costUsd).toBeGreaterThan(0); // seeded and dosed: paid for
-      }
-      expect(results.status.estimates.every((e) => e.wells === 0)).toBe(true);
-      const audit = inspect(lab, (store) => auditCampaign({ results, store, compounds: config.labProfile.compounds }));
-      expect(audit.problems).toEqual([]);
-      expect(audit.spentUsd).toBeCloseTo(audit.physicalCostUsd, 2);
-    });
   });
 });

@@ -9,6 +9,8 @@ import { startCampaign } from '../../src/client/campaign-client';
 import { resolveCampaignConfig, type CampaignConfig } from '../../src/config/campaign-config';
 import type { CampaignResults } from '../../src/domain/campaign-status';
 import { auditCampaign, compareRuns, type CampaignAudit } from '../../src/lab/campaign-audit';
+import { profilePricing } from '../../src/lab/catalogue';
+import { builtinLabProfile } from '../../src/config/lab-profile';
 import type { FaultProfile } from '../../src/lab/driver';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
 import { LabStore } from '../../src/lab/lab-store';
@@ -60,7 +62,7 @@ export class CrashLab {
     };
   }
 
-  static async open(address: string): Promise<CrashLab> {
+  static async open(address: string, options: { faults?: FaultProfile } = {}): Promise<CrashLab> {
     const bundle = await prebuiltWorkflowBundle();
     const connection = await Connection.connect({ address });
     const lab = new CrashLab(
@@ -69,6 +71,12 @@ export class CrashLab {
       `crash-lab-${randomUUID().slice(0, 8)}`,
     );
     lab.env.CELLOS_WORKFLOW_BUNDLE = bundle;
+    if (options.faults) {
+      // Faults are the lab's, so they go to the lab worker as its profile (JSON is YAML).
+      const profilePath = join(lab.dir, 'profile.yaml');
+      writeFileSync(profilePath, JSON.stringify({ name: 'crash-lab', faults: options.faults }));
+      lab.env.CELLOS_LAB_PROFILE = profilePath;
+    }
     await Promise.all([lab.start('orchestration'), lab.start('lab')]);
     return lab;
   }
@@ -116,10 +124,10 @@ export class CrashLab {
   }
 
   /** The campaign held against this lab's operations log. */
-  audit(results: CampaignResults, config: CampaignConfig): CampaignAudit {
+  audit(results: CampaignResults): CampaignAudit {
     const store = LabStore.open(this.labDbPath);
     try {
-      return auditCampaign({ results, store, compounds: config.labProfile.compounds });
+      return auditCampaign({ results, store, compounds: profilePricing(builtinLabProfile()) });
     } finally {
       store.close();
     }
@@ -382,7 +390,7 @@ export function crashCampaignConfig(options: {
     },
     'crash test config',
   );
-  return options.faults ? { ...config, labProfile: { ...config.labProfile, faults: options.faults } } : config;
+  return config;
 }
 
 export interface CrashScenario {
@@ -441,7 +449,7 @@ export async function runCrashScenario(address: string, scenario: CrashScenario)
     secondsPerLabHour: scenario.secondsPerLabHour ?? 0.05,
     faults: scenario.faults,
   });
-  const lab = await CrashLab.open(address);
+  const lab = await CrashLab.open(address, { faults: scenario.faults });
   try {
     const handle = await lab.startCampaign(config, `campaign-${name}-${scenario.target}-${randomUUID().slice(0, 6)}`);
     const kills = await killRepeatedly({
@@ -459,7 +467,7 @@ export async function runCrashScenario(address: string, scenario: CrashScenario)
     return {
       kills,
       results,
-      audit: lab.audit(results, config),
+      audit: lab.audit(results),
       differences: compareRuns(results, await reference),
       faults: lab.faultCounts(),
       leases: lab.leaseRows(),

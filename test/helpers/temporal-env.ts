@@ -17,6 +17,8 @@ import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
 import type { ItemDefinition } from '../../src/inventory/consumption';
 import { InventoryStore } from '../../src/inventory/inventory-store';
+import { stockForProfile } from '../../src/inventory/default-stock';
+import { builtinLabProfile, type LabProfile } from '../../src/config/lab-profile';
 import { incubatorWorkflowId, type OperationInstrument } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
@@ -80,13 +82,16 @@ export async function withWorkers<T>(
     initialStock?: readonly ItemDefinition[];
     /** Instruments served from the start (default all); tests start the others themselves. */
     instruments?: readonly OperationInstrument[];
+    /** The lab's world (default the built-in profile), e.g. with faults switched on. */
+    profile?: LabProfile;
   } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
   const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
-  const base = createVirtualLab({ dbPath: labDbPath });
+  const profile = options.profile ?? builtinLabProfile();
+  const base = createVirtualLab({ dbPath: labDbPath, profile });
   const guard = InstrumentGuard.open(labDbPath);
-  const inventory = InventoryStore.open(labDbPath, options.initialStock ? { initialStock: options.initialStock } : {});
+  const inventory = InventoryStore.open(labDbPath, { initialStock: options.initialStock ?? stockForProfile(profile) });
   const driver = options.wrapDriver ? options.wrapDriver(base) : base;
   const labConfig = options.labConfig ?? builtinLabConfig();
   const labTaskQueue = options.labTaskQueue ?? `test-lab-${id}`;
@@ -104,6 +109,7 @@ export async function withWorkers<T>(
         guard,
         inventory,
         labConfig,
+        profile,
         instruments,
         stockroom: false,
       });
@@ -126,6 +132,7 @@ export async function withWorkers<T>(
     guard,
     inventory,
     labConfig,
+    profile,
     instruments: options.instruments,
   });
   const bodyThenTidy = async () => {

@@ -8,7 +8,7 @@ import {
 } from '../../src/lab/biology';
 import { CONFLUENT_CELLS_PER_WELL } from '../../src/lab/plate';
 import { streamFor } from '../../src/lab/rng';
-import { biologyOf, mean, truthOf } from './fixtures';
+import { biologyOf, mean, PROFILE, truthOf } from './fixtures';
 
 const vehicleCulture = (cellLine: string, treatmentHours: number, edge = false) =>
   viableCellsAtRead({
@@ -22,7 +22,7 @@ const vehicleCulture = (cellLine: string, treatmentHours: number, edge = false) 
 
 describe('Hill dose response', () => {
   it('is the top at no dose, half-way at the IC50 and falls towards the bottom', () => {
-    const truth = { ic50Micromolar: 0.2, hillSlope: 1.2, top: 1, bottom: 0.3 };
+    const truth = { ic50Micromolar: 0.2, hillSlope: 1.2, top: 1, bottom: 0.3, referenceHours: 24 };
     expect(hillFractionAlive(0, truth)).toBe(1);
     expect(hillFractionAlive(0.2, truth)).toBeCloseTo(0.65, 10);
     expect(hillFractionAlive(1e6, truth)).toBeCloseTo(0.3, 5);
@@ -97,6 +97,7 @@ describe('treatment of counted cells', () => {
       ['CHO', 'cisplatin', 3],
     ] as const) {
       const truth = truthOf(line, compound);
+      expect(truth.referenceHours).toBe(24);
       const response = expectedNormalisedResponse({
         biology: biologyOf(line),
         truth,
@@ -118,8 +119,36 @@ describe('treatment of counted cells', () => {
     expect(at48 as number).toBeLessThan(0.7);
   });
 
+  it.each([24, 48, 72])(
+    'reproduces a full-range curve stated at %s h: the protocol IC50 at that treatment length is the stated IC50',
+    (referenceHours) => {
+      const truth = { ic50Micromolar: 0.5, hillSlope: 1, top: 1, bottom: 0, referenceHours };
+      for (const line of Object.keys(PROFILE.cellLines)) {
+        const ic50 = protocolIc50Micromolar({
+          biology: biologyOf(line),
+          truth,
+          cellsSeeded: 10_000,
+          attachmentHours: 4,
+          treatmentHours: referenceHours,
+        });
+        expect(ic50, line).toBeDefined();
+        expect(Math.abs((ic50 as number) / truth.ic50Micromolar - 1), line).toBeLessThan(0.02);
+      }
+      // Read at another length, the same curve shifts: the reference time is what the values hold at.
+      const other = referenceHours === 24 ? 48 : 24;
+      const shifted = protocolIc50Micromolar({
+        biology: biologyOf('HEK293T'),
+        truth,
+        cellsSeeded: 10_000,
+        attachmentHours: 4,
+        treatmentHours: other,
+      });
+      expect(Math.abs((shifted as number) / truth.ic50Micromolar - 1)).toBeGreaterThan(0.05);
+    },
+  );
+
   it('has no absolute IC50 when the bottom plateau stays above half', () => {
-    const truth = { ic50Micromolar: 1, hillSlope: 1, top: 1, bottom: 0.6 };
+    const truth = { ic50Micromolar: 1, hillSlope: 1, top: 1, bottom: 0.6, referenceHours: 24 };
     const ic50 = protocolIc50Micromolar({
       biology: biologyOf('HeLa'),
       truth,

@@ -5,6 +5,7 @@ import type { ExperimentOutcome } from '../../src/domain/types';
 import { auditCampaign, compareRuns } from '../../src/lab/campaign-audit';
 import type { LabDriver } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
+import { compoundPricing, profilePricing } from '../../src/lab/catalogue';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { PROFILE, runWell, tempDbPath, type WellPlan } from './fixtures';
 
@@ -26,7 +27,7 @@ const plans: WellPlan[] = ['B2', 'B3', 'B4'].map((well, i) => ({
 /** Runs the wells on a fresh lab and returns the lab file and the results a correct campaign would hold. */
 async function cleanCampaign(): Promise<{ dbPath: string; results: CampaignResults; lab: LabDriver }> {
   const dbPath = tempDbPath();
-  const lab = createVirtualLab({ dbPath });
+  const lab = createVirtualLab({ dbPath, profile: PROFILE });
   open.push(lab);
   const outcomes: ExperimentOutcome[] = [];
   for (const [i, plan] of plans.entries()) {
@@ -48,7 +49,7 @@ async function cleanCampaign(): Promise<{ dbPath: string; results: CampaignResul
       costUsd: experimentCostUsd(
         plan.assay,
         plan.doseMicromolar,
-        isControl ? undefined : PROFILE.compounds[plan.compound],
+        isControl ? undefined : compoundPricing(PROFILE, plan.compound),
       ),
       iteration: 1,
     });
@@ -61,7 +62,7 @@ async function cleanCampaign(): Promise<{ dbPath: string; results: CampaignResul
 function audit(dbPath: string, results: CampaignResults) {
   const store = LabStore.open(dbPath);
   try {
-    return auditCampaign({ results, store, compounds: PROFILE.compounds });
+    return auditCampaign({ results, store, compounds: profilePricing(PROFILE) });
   } finally {
     store.close();
   }

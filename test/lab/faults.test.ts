@@ -7,12 +7,14 @@ import type { RawReadout } from '../../src/domain/types';
 import { type FaultProfile, INSTRUMENT_OFFLINE, type LabDriver, LabFault } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { wellForIndex } from '../../src/lab/plate';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
-import { type WellPlan, biologyOf, keysOf, runWell, tempDbPath } from './fixtures';
+import { type WellPlan, biologyOf, keysOf, labWith, NO_FAULTS, runWell, tempDbPath } from './fixtures';
 
+/** The noise seed of every lab here: the faulty and the clean lab must draw the same biology. */
+const NOISE_SEED = 9;
 const open: LabDriver[] = [];
-function newLab(dbPath = tempDbPath()): LabDriver {
-  const lab = createVirtualLab({ dbPath });
+/** A lab on a fresh (or the given) file whose profile has NOISE_SEED and these faults (none by default). */
+function newLab(dbPath = tempDbPath(), faults: FaultProfile = NO_FAULTS): LabDriver {
+  const lab = labWith(dbPath, { noiseSeed: NOISE_SEED, faults });
   open.push(lab);
   return lab;
 }
@@ -42,7 +44,6 @@ const plan = (i: number, overrides: Partial<WellPlan> = {}): WellPlan => ({
   compound: i % 3 === 0 ? '' : 'staurosporine',
   doseMicromolar: i % 3 === 0 ? 0 : 0.05 * i,
   assay: 'viability',
-  labSeed: 9,
   ...overrides,
 });
 
@@ -70,12 +71,7 @@ async function runWellWithRetries(lab: LabDriver, p: WellPlan): Promise<{ readou
       cellsPerWell: 10_000,
       volumeMicrolitres: 100,
       attempt,
-      simulation: {
-        labSeed: p.labSeed ?? 42,
-        biology: biologyOf(p.cellLine),
-        faults: p.faults!,
-        plateNoiseKey: p.noiseKey,
-      },
+      plateLabel: p.plateLabel,
     }),
   );
   await retry((attempt) =>
@@ -87,7 +83,6 @@ async function runWellWithRetries(lab: LabDriver, p: WellPlan): Promise<{ readou
       volumeMicrolitres: 10,
       attachmentHours: 4,
       attempt,
-      simulation: p.compound === '' ? {} : { response: { ic50Micromolar: 0.2, hillSlope: 1.2, top: 1, bottom: 0 } },
     }),
   );
   const readout = await retry((attempt) =>
@@ -97,21 +92,21 @@ async function runWellWithRetries(lab: LabDriver, p: WellPlan): Promise<{ readou
 }
 
 describe('logical plates', () => {
-  it('reads identical numbers on a new physical plate when the plate noise key is the same', async () => {
+  it('reads identical numbers on a new physical plate when the plate label is the same', async () => {
     const first = await Promise.all(
-      [0, 1, 2, 3].map((i) => runWell(newLab(), plan(i, { plateId: 'run1-p001', noiseKey: 'screen/p001' }))),
+      [0, 1, 2, 3].map((i) => runWell(newLab(), plan(i, { plateId: 'run1-p001', plateLabel: 'screen/p001' }))),
     );
     const rerun = await Promise.all(
-      [0, 1, 2, 3].map((i) => runWell(newLab(), plan(i, { plateId: 'run2-p001', noiseKey: 'screen/p001' }))),
+      [0, 1, 2, 3].map((i) => runWell(newLab(), plan(i, { plateId: 'run2-p001', plateLabel: 'screen/p001' }))),
     );
     expect(rerun).toEqual(first);
-    const otherPlate = await runWell(newLab(), plan(1, { plateId: 'run2-p001', noiseKey: 'screen/p002' }));
+    const otherPlate = await runWell(newLab(), plan(1, { plateId: 'run2-p001', plateLabel: 'screen/p002' }));
     expect(otherPlate.signal).not.toEqual(first[1]!.signal);
   });
 
-  it('keys the noise by the plate id when no noise key is given, as lab files written before keys did', async () => {
+  it('keys the noise by the plate id when no plate label is given, as lab files written before labels did', async () => {
     const byPlate = await runWell(newLab(), plan(2, { plateId: 'legacy' }));
-    const byKey = await runWell(newLab(), plan(2, { plateId: 'other', noiseKey: 'legacy' }));
+    const byKey = await runWell(newLab(), plan(2, { plateId: 'other', plateLabel: 'legacy' }));
     expect(byKey).toEqual(byPlate);
   });
 
@@ -148,12 +143,11 @@ describe('logical plates', () => {
 describe('instrument faults', () => {
   it('fails attempts transiently on the faulty instrument only, logs each, and changes no readout', async () => {
     const dbPath = tempDbPath();
-    const faults = faultsOn({ 'plate-reader': { transientErrorRate: 0.5 } });
-    const faulty = newLab(dbPath);
+    const faulty = newLab(dbPath, faultsOn({ 'plate-reader': { transientErrorRate: 0.5 } }));
     const clean = newLab();
     let failures: LabFault[] = [];
     for (let i = 0; i < 8; i++) {
-      const withFaults = await runWellWithRetries(faulty, plan(i, { faults }));
+      const withFaults = await runWellWithRetries(faulty, plan(i));
       const without = await runWell(clean, plan(i));
       expect(withFaults.readout).toEqual(without);
       failures = failures.concat(withFaults.failures);
@@ -171,10 +165,9 @@ describe('instrument faults', () => {
   it('draws the same faults for the same seed, operation key and attempt in any lab file', async () => {
     const faults = faultsOn({ 'liquid-handler': { transientErrorRate: 0.4 }, incubator: { transientErrorRate: 0.2 } });
     const failuresIn = async () => {
-      const lab = newLab();
+      const lab = newLab(tempDbPath(), faults);
       const out: string[] = [];
-      for (let i = 0; i < 6; i++)
-        out.push(...(await runWellWithRetries(lab, plan(i, { faults }))).failures.map((f) => f.message));
+      for (let i = 0; i < 6; i++) out.push(...(await runWellWithRetries(lab, plan(i))).failures.map((f) => f.message));
       return out;
     };
     const first = await failuresIn();
@@ -184,12 +177,9 @@ describe('instrument faults', () => {
 
   it('delays an attempt by a latency spike and still reads the same numbers', async () => {
     const dbPath = tempDbPath();
-    const lab = newLab(dbPath);
+    const lab = newLab(dbPath, faultsOn({ 'liquid-handler': { latencySpikeRate: 1, latencySpikeMs: 150 } }));
     const started = Date.now();
-    const { readout } = await runWellWithRetries(
-      lab,
-      plan(1, { faults: faultsOn({ 'liquid-handler': { latencySpikeRate: 1, latencySpikeMs: 150 } }) }),
-    );
+    const { readout } = await runWellWithRetries(lab, plan(1));
     expect(Date.now() - started).toBeGreaterThanOrEqual(300); // seed and dose each waited
     expect(readout).toEqual(await runWell(newLab(), plan(1)));
     expect(inspect(dbPath, (s) => s.faultCounts())).toEqual({ 'latency spike': 2 });
@@ -197,8 +187,8 @@ describe('instrument faults', () => {
 
   it('reports a hung attempt unresponsive, does nothing physical, then fails it as transient', async () => {
     const dbPath = tempDbPath();
-    const lab = newLab(dbPath);
-    const p = plan(1, { faults: faultsOn({ 'liquid-handler': { hangRate: 0.9, hangMs: 400 } }) });
+    const lab = newLab(dbPath, faultsOn({ 'liquid-handler': { hangRate: 0.9, hangMs: 400 } }));
+    const p = plan(1);
     const key = keysOf(p).seed;
     // Find an attempt the draw hangs (rate 0.9: almost any).
     const seeding = lab.seed({
@@ -208,7 +198,6 @@ describe('instrument faults', () => {
       cellsPerWell: 10_000,
       volumeMicrolitres: 100,
       attempt: 1,
-      simulation: { labSeed: 9, biology: biologyOf('U2OS'), faults: p.faults! },
     });
     const outcome = seeding.catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 100));
@@ -223,9 +212,8 @@ describe('instrument faults', () => {
 
   it('takes an instrument offline for a while: every operation on it is refused until it is back', async () => {
     const dbPath = tempDbPath();
-    const lab = newLab(dbPath);
-    const faults = faultsOn({ 'plate-reader': { offlineRate: 0.5, offlineSeconds: 0.6 } });
-    const wells = [0, 1, 2, 3, 4, 5].map((i) => plan(i, { faults }));
+    const lab = newLab(dbPath, faultsOn({ 'plate-reader': { offlineRate: 0.5, offlineSeconds: 0.6 } }));
+    const wells = [0, 1, 2, 3, 4, 5].map((i) => plan(i));
     for (const p of wells) {
       await lab.seed({
         operationKey: keysOf(p).seed,
@@ -234,7 +222,6 @@ describe('instrument faults', () => {
         cellsPerWell: 10_000,
         volumeMicrolitres: 100,
         attempt: 1,
-        simulation: { labSeed: 9, biology: biologyOf('U2OS'), faults },
       });
       await lab.dose({
         operationKey: keysOf(p).dose,
@@ -244,7 +231,6 @@ describe('instrument faults', () => {
         volumeMicrolitres: 10,
         attachmentHours: 4,
         attempt: 1,
-        simulation: {},
       });
     }
     const read = (p: WellPlan, attempt: number) =>
@@ -296,10 +282,9 @@ describe('instrument faults', () => {
 
   it('drops a whole plate: every well fails at the same step with PlateDropped, logged once per well', async () => {
     const dbPath = tempDbPath();
-    const lab = newLab(dbPath);
-    const faults = faultsOn({ 'plate-reader': { plateDropRate: 1 } });
+    const lab = newLab(dbPath, faultsOn({ 'plate-reader': { plateDropRate: 1 } }));
     const errors = await Promise.all(
-      [0, 1, 2].map((i) => runWell(lab, plan(i, { faults, noiseKey: 'dropped/p001' })).catch((e: unknown) => e)),
+      [0, 1, 2].map((i) => runWell(lab, plan(i, { plateLabel: 'dropped/p001' })).catch((e: unknown) => e)),
     );
     for (const e of errors)
       expect(e).toMatchObject({
@@ -316,13 +301,10 @@ describe('instrument faults', () => {
   it('drops the same plates when a campaign is rerun with the same seed on new plates', async () => {
     const faults = faultsOn({ 'liquid-handler': { plateDropRate: 0.3 } });
     const fates = async (prefix: string) => {
-      const lab = newLab();
+      const lab = newLab(tempDbPath(), faults);
       const out: string[] = [];
       for (let p = 0; p < 10; p++) {
-        const outcome = await runWell(
-          lab,
-          plan(1, { plateId: `${prefix}-p${p}`, noiseKey: `screen/p${p}`, faults }),
-        ).then(
+        const outcome = await runWell(lab, plan(1, { plateId: `${prefix}-p${p}`, plateLabel: `screen/p${p}` })).then(
           () => 'ok',
           (e: LabFault) => e.type,
         );

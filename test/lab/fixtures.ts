@@ -1,11 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtinLabProfile } from '../../src/config/lab-profile';
+import { builtinLabProfile, pairResponse, type LabProfile, type PairResponse } from '../../src/config/lab-profile';
 import type { Assay, RawReadout } from '../../src/domain/types';
-import type { FaultProfile, LabDriver, PairResponseTruth } from '../../src/lab/driver';
+import type { FaultProfile, LabDriver } from '../../src/lab/driver';
+import { createVirtualLab } from '../../src/lab/virtual-lab';
 
-/** Shared set-up for the lab tests: temp files, the built-in biology, and a one-call experiment. */
+/**
+ * Shared set-up for the lab tests: temp files, the built-in biology, labs with a profile of the
+ * test's own (noise seed, faults, curves), and a one-call experiment. The lab's ground truth lives
+ * in its profile: a request names only the cells, the compound and the quantities.
+ */
 
 export const PROFILE = builtinLabProfile();
 export const NO_FAULTS: FaultProfile = { contaminationRate: 0, transientErrorRate: 0 };
@@ -21,11 +26,51 @@ export function biologyOf(cellLine: string) {
   return biology;
 }
 
-export function truthOf(cellLine: string, compound: string): PairResponseTruth {
-  const c = PROFILE.compounds[compound];
-  const ic50Micromolar = c?.ic50Micromolar[cellLine];
-  if (!c || ic50Micromolar === undefined) throw new Error(`test asked for unknown pair ${cellLine} × ${compound}`);
-  return { ic50Micromolar, hillSlope: c.hillSlope, top: c.top, bottom: c.bottom };
+/** The built-in profile's curve for a pair (what the default lab simulates it from). */
+export function truthOf(cellLine: string, compound: string): PairResponse {
+  const response = pairResponse(PROFILE, cellLine, compound);
+  if (!response) throw new Error(`test asked for unknown pair ${cellLine} × ${compound}`);
+  return response;
+}
+
+/** What a test changes of the built-in lab. */
+export interface LabWorld {
+  /** The profile to start from (default: the built-in one). */
+  profile?: LabProfile;
+  noiseSeed?: number;
+  faults?: FaultProfile;
+}
+
+/** The built-in profile (or `world.profile`) with the world's noise seed and faults. */
+export function profileWith(world: LabWorld = {}): LabProfile {
+  const base = world.profile ?? builtinLabProfile();
+  return {
+    ...base,
+    ...(world.noiseSeed === undefined ? {} : { noiseSeed: world.noiseSeed }),
+    ...(world.faults === undefined ? {} : { faults: world.faults as LabProfile['faults'] }),
+  };
+}
+
+/**
+ * `profile` with the (line, compound) curve set to `response` (`undefined` removes it, so the lab
+ * has no response model for the pair). A compound the profile lacks is added with the catalogue
+ * entry of staurosporine.
+ */
+export function withPair(
+  profile: LabProfile,
+  cellLine: string,
+  compound: string,
+  response: PairResponse | undefined,
+): LabProfile {
+  const entry = profile.compounds[compound] ?? { ...PROFILE.compounds.staurosporine!, responses: {} };
+  const { [cellLine]: _dropped, ...others } = entry.responses;
+  const responses = response ? { ...others, [cellLine]: response } : others;
+  return { ...profile, compounds: { ...profile.compounds, [compound]: { ...entry, responses } } };
+}
+
+/** A virtual lab on `dbPath` whose profile is the built-in one changed as `world` says. */
+export function labWith(dbPath: string, world: LabWorld = {}, latencyMs?: number): LabDriver {
+  return createVirtualLab({ dbPath, profile: profileWith(world), latencyMs });
 }
 
 export interface WellPlan {
@@ -36,19 +81,22 @@ export interface WellPlan {
   compound: string;
   doseMicromolar: number;
   assay: Assay;
-  labSeed?: number;
-  faults?: FaultProfile;
   treatmentHours?: number;
   /** Prefix of the operation keys, to run the same well under different workflow ids. */
   keyPrefix?: string;
-  /** Logical plate for the simulator's noise (SeedRequest.simulation.plateNoiseKey). */
-  noiseKey?: string;
+  /** Logical plate label that keys the lab's noise (SeedRequest.plateLabel; default: the plate id). */
+  plateLabel?: string;
 }
 
 /** The operation keys the plan's three steps use. */
 export function keysOf(plan: WellPlan) {
   const base = `${plan.keyPrefix ?? 'wf'}/${plan.plateId}/${plan.well}`;
   return { seed: `${base}:seed`, dose: `${base}:dose`, read: `${base}:read` };
+}
+
+/** Cells a plan seeds: the DOMAIN.md protocol's 10,000, or 5,000 for imaging. */
+export function cellsPerWellOf(plan: Pick<WellPlan, 'assay'>): number {
+  return plan.assay === 'imaging' ? 5_000 : 10_000;
 }
 
 /** Seed, dose and read one well with the DOMAIN.md protocol (10,000 cells or 5,000 for imaging; 4 h; 24/48 h). */
@@ -59,15 +107,10 @@ export async function runWell(lab: LabDriver, plan: WellPlan): Promise<RawReadou
     operationKey: keys.seed,
     location,
     cellLine: plan.cellLine,
-    cellsPerWell: plan.assay === 'imaging' ? 5_000 : 10_000,
+    cellsPerWell: cellsPerWellOf(plan),
     volumeMicrolitres: 100,
     attempt: 1,
-    simulation: {
-      labSeed: plan.labSeed ?? 42,
-      biology: biologyOf(plan.cellLine),
-      faults: plan.faults ?? NO_FAULTS,
-      plateNoiseKey: plan.noiseKey,
-    },
+    plateLabel: plan.plateLabel,
   });
   await lab.dose({
     operationKey: keys.dose,
@@ -77,7 +120,6 @@ export async function runWell(lab: LabDriver, plan: WellPlan): Promise<RawReadou
     volumeMicrolitres: 10,
     attachmentHours: 4,
     attempt: 1,
-    simulation: plan.compound === '' ? {} : { response: truthOf(plan.cellLine, plan.compound) },
   });
   return lab.read({
     operationKey: keys.read,

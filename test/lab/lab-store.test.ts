@@ -7,12 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type LabDriver, LabFault } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { wellForIndex } from '../../src/lab/plate';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
-import { type WellPlan, biologyOf, keysOf, NO_FAULTS, runWell, tempDbPath } from './fixtures';
+import { type WellPlan, keysOf, labWith, runWell, tempDbPath } from './fixtures';
 
 const open: LabDriver[] = [];
 function newLab(dbPath: string): LabDriver {
-  const lab = createVirtualLab({ dbPath });
+  const lab = labWith(dbPath, { noiseSeed: 3 });
   open.push(lab);
   return lab;
 }
@@ -37,7 +36,6 @@ const seedRequest = (overrides: Partial<Parameters<LabDriver['seed']>[0]> = {}) 
   cellsPerWell: 10_000,
   volumeMicrolitres: 100,
   attempt: 1,
-  simulation: { labSeed: 3, biology: biologyOf('HEK293T'), faults: NO_FAULTS },
   ...overrides,
 });
 const doseRequest = (overrides: Partial<Parameters<LabDriver['dose']>[0]> = {}) => ({
@@ -48,7 +46,6 @@ const doseRequest = (overrides: Partial<Parameters<LabDriver['dose']>[0]> = {}) 
   volumeMicrolitres: 10,
   attachmentHours: 4,
   attempt: 1,
-  simulation: {},
   ...overrides,
 });
 const readRequest = (overrides: Partial<Parameters<LabDriver['read']>[0]> = {}) => ({
@@ -130,9 +127,14 @@ describe('physically impossible requests', () => {
     expect(fault.message).toMatch(/p1\/C5.*already holds HEK293T/);
   });
 
-  it('refuses to dose a well that was never seeded', async () => {
-    const fault = await refusal(newLab(tempDbPath()).dose(doseRequest()));
-    expect(fault.message).toMatch(/never seeded/);
+  it('refuses to dose a well that was never seeded, with a vehicle or a compound', async () => {
+    const lab = newLab(tempDbPath());
+    const vehicle = await refusal(lab.dose(doseRequest()));
+    expect(vehicle.message).toMatch(/never seeded/);
+    const compound = await refusal(
+      lab.dose(doseRequest({ operationKey: 'wf/dose-C5-sts', compound: 'staurosporine', doseMicromolar: 0.1 })),
+    );
+    expect(compound.message).toMatch(/never seeded/);
   });
 
   it('refuses to dose a well twice under another key', async () => {

@@ -1,14 +1,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawReadout } from '../../src/domain/types';
+import { protocolIc50Micromolar } from '../../src/lab/biology';
 import { type LabDriver, LabFault } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { isEdge, wellForIndex } from '../../src/lab/plate';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
-import { type WellPlan, biologyOf, keysOf, mean, NO_FAULTS, runWell, tempDbPath } from './fixtures';
+import {
+  type LabWorld,
+  type WellPlan,
+  biologyOf,
+  keysOf,
+  labWith,
+  mean,
+  NO_FAULTS,
+  PROFILE,
+  runWell,
+  tempDbPath,
+  withPair,
+} from './fixtures';
 
 const open: LabDriver[] = [];
-function newLab(dbPath = tempDbPath()): LabDriver {
-  const lab = createVirtualLab({ dbPath });
+/** A lab on a fresh (or the given) file, with the built-in profile changed as `world` says. */
+function newLab(world: LabWorld = {}, dbPath = tempDbPath()): LabDriver {
+  const lab = labWith(dbPath, world);
   open.push(lab);
   return lab;
 }
@@ -144,6 +157,28 @@ describe('virtual lab biology seen through the assays', () => {
   });
 });
 
+describe('curves stated at other treatment lengths', () => {
+  it.each([24, 48, 72])(
+    'reads wells dosed at the stated IC50 as half of vehicle after the curve’s reference %s h',
+    async (referenceHours) => {
+      // A full-range curve stated at referenceHours, for a line whose built-in curve is another one.
+      const truth = { ic50Micromolar: 0.5, hillSlope: 1, top: 1, bottom: 0, referenceHours };
+      const protocol = { biology: biologyOf('HEK293T'), truth, cellsSeeded: 10_000, attachmentHours: 4 };
+      const ic50 = protocolIc50Micromolar({ ...protocol, treatmentHours: referenceHours });
+      expect(Math.abs((ic50 as number) / truth.ic50Micromolar - 1)).toBeLessThan(0.02);
+      const lab = newLab({ profile: withPair(PROFILE, 'HEK293T', 'staurosporine', truth) });
+      const response = await plateResponse(lab, `reference-${referenceHours}`, {
+        cellLine: 'HEK293T',
+        compound: 'staurosporine',
+        doseMicromolar: truth.ic50Micromolar,
+        assay: 'viability',
+        treatmentHours: referenceHours,
+      });
+      expect(Math.abs(response - 0.5)).toBeLessThanOrEqual(0.05);
+    },
+  );
+});
+
 describe('virtual lab determinism', () => {
   const plans: WellPlan[] = Array.from({ length: 24 }, (_, i) => ({
     plateId: `det-${i % 2}`,
@@ -152,15 +187,15 @@ describe('virtual lab determinism', () => {
     compound: i % 4 === 0 ? '' : 'tunicamycin',
     doseMicromolar: i % 4 === 0 ? 0 : 0.05 * (i + 1),
     assay: (['viability', 'reporter', 'imaging'] as const)[i % 3] as WellPlan['assay'],
-    labSeed: 5,
   }));
+  const world = { noiseSeed: 5 };
 
   it('gives identical readouts whatever order wells run in, on separate lab files, under other workflow ids', async () => {
-    const inOrder = newLab();
+    const inOrder = newLab(world);
     const first = new Map<string, RawReadout>();
     for (const plan of plans) first.set(`${plan.plateId}/${plan.well}`, await runWell(inOrder, plan));
 
-    const shuffled = newLab();
+    const shuffled = newLab(world);
     const order = [...plans].sort((a, b) => (a.well < b.well ? 1 : -1));
     const second = await Promise.all(order.map((plan) => runWell(shuffled, { ...plan, keyPrefix: 'other-run' })));
     order.forEach((plan, i) => expect(second[i]).toEqual(first.get(`${plan.plateId}/${plan.well}`)));
@@ -168,8 +203,10 @@ describe('virtual lab determinism', () => {
 
   it('gives different noise under a different lab seed', async () => {
     const plan = plans[1] as WellPlan;
-    const a = await runWell(newLab(), plan);
-    const b = await runWell(newLab(), { ...plan, labSeed: 6 });
+    const a = await runWell(newLab(world), plan);
+    const again = await runWell(newLab(world), plan);
+    const b = await runWell(newLab({ noiseSeed: 6 }), plan);
+    expect(again).toEqual(a);
     expect(a.signal).not.toEqual(b.signal);
   });
 });
@@ -185,8 +222,8 @@ describe('virtual lab faults', () => {
 
   it('finds every culture contaminated at read when the contamination rate is 1, and logs the failed read', async () => {
     const dbPath = tempDbPath();
-    const lab = newLab(dbPath);
-    const plan = { ...base, well: 'C3', faults: { contaminationRate: 1, transientErrorRate: 0 } };
+    const lab = newLab({ faults: { contaminationRate: 1, transientErrorRate: 0 } }, dbPath);
+    const plan = { ...base, well: 'C3' };
     const error = await runWell(lab, plan).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LabFault);
     expect(error).toMatchObject({ type: 'Contamination', permanent: true });
@@ -202,17 +239,16 @@ describe('virtual lab faults', () => {
   });
 
   it('never contaminates a culture when the contamination rate is 0', async () => {
-    const lab = newLab();
+    const lab = newLab({ faults: NO_FAULTS });
     const readouts = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => runWell(lab, { ...base, well: wellForIndex(i), faults: NO_FAULTS })),
+      Array.from({ length: 60 }, (_, i) => runWell(lab, { ...base, well: wellForIndex(i) })),
     );
     expect(readouts.every((r) => r.signal > 0)).toBe(true);
   });
 
   it('throws retryable instrument faults that change nothing, until a later attempt succeeds', async () => {
     const dbPath = tempDbPath();
-    const lab = newLab(dbPath);
-    const faults = { contaminationRate: 0, transientErrorRate: 0.5 };
+    const lab = newLab({ noiseSeed: 1, faults: { contaminationRate: 0, transientErrorRate: 0.5 } }, dbPath);
     let transientFaults = 0;
     for (let i = 0; i < 8; i++) {
       const location = { plateId: 'flaky', well: wellForIndex(i) };
@@ -225,7 +261,6 @@ describe('virtual lab faults', () => {
             cellsPerWell: 10_000,
             volumeMicrolitres: 100,
             attempt,
-            simulation: { labSeed: 1, biology: biologyOf('HeLa'), faults },
           })
           .catch((e: unknown) => e);
         if (!(outcome instanceof LabFault)) break;
@@ -242,6 +277,69 @@ describe('virtual lab faults', () => {
     store.close();
   });
 
+  it('refuses to dose a pair its profile has no response model for, naming the pair', async () => {
+    const profile = withPair(PROFILE, 'U2OS', 'staurosporine', undefined);
+    const dbPath = tempDbPath();
+    const lab = newLab({ profile }, dbPath);
+    const builtin = newLab();
+    const plate = 'no-pair';
+    const seed = (on: LabDriver, well: string, cellLine: string) =>
+      on.seed({
+        operationKey: `np/${well}:seed`,
+        location: { plateId: plate, well },
+        cellLine,
+        cellsPerWell: 10_000,
+        volumeMicrolitres: 100,
+        attempt: 1,
+      });
+    const dose = (on: LabDriver, well: string, attempt = 1) =>
+      on.dose({
+        operationKey: `np/${well}:dose`,
+        location: { plateId: plate, well },
+        compound: 'staurosporine',
+        doseMicromolar: 0.2,
+        volumeMicrolitres: 10,
+        attachmentHours: 4,
+        attempt,
+      });
+    await seed(lab, 'B2', 'U2OS');
+    await seed(lab, 'B3', 'HEK293T');
+    for (const attempt of [1, 2]) {
+      const error = await dose(lab, 'B2', attempt).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LabFault);
+      expect(error).toMatchObject({ type: 'UnknownBiology', permanent: true });
+      expect((error as LabFault).message).toMatch(/U2OS\b.*\bstaurosporine/);
+    }
+    const store = LabStore.open(dbPath);
+    expect(store.getWell({ plateId: plate, well: 'B2' })?.dosedAt).toBeUndefined();
+    expect(store.listOperations({ kind: 'dose' })).toEqual([]);
+    store.close();
+    // The compound is known for other lines of the same lab, and the built-in lab knows the pair.
+    await expect(dose(lab, 'B3')).resolves.toMatchObject({ doseMicromolar: 0.2 });
+    await seed(builtin, 'B2', 'U2OS');
+    await expect(dose(builtin, 'B2')).resolves.toMatchObject({ doseMicromolar: 0.2 });
+  });
+
+  it('refuses to seed a cell line its profile has no biology for', async () => {
+    const { iPSC: _dropped, ...cellLines } = PROFILE.cellLines;
+    const lab = newLab({ profile: { ...PROFILE, cellLines } });
+    const seed = (on: LabDriver) =>
+      on.seed({
+        operationKey: 'ul/B2:seed',
+        location: { plateId: 'unknown-line', well: 'B2' },
+        cellLine: 'iPSC',
+        cellsPerWell: 10_000,
+        volumeMicrolitres: 100,
+        attempt: 1,
+      });
+    await expect(seed(lab)).rejects.toMatchObject({
+      type: 'UnknownBiology',
+      permanent: true,
+      message: expect.stringContaining('iPSC'),
+    });
+    await expect(seed(newLab())).resolves.toMatchObject({ volumeMicrolitres: 100 });
+  });
+
   it('refuses a compound the profile gives no response for, leaving the well undosed', async () => {
     const lab = newLab();
     const location = { plateId: 'unknown', well: 'D4' };
@@ -252,14 +350,16 @@ describe('virtual lab faults', () => {
       cellsPerWell: 10_000,
       volumeMicrolitres: 100,
       attempt: 1,
-      simulation: { labSeed: 1, biology: biologyOf('HeLa'), faults: NO_FAULTS },
     });
     const dose = { location, compound: 'mystery-compound', volumeMicrolitres: 10, attachmentHours: 4, attempt: 1 };
-    await expect(
-      lab.dose({ ...dose, operationKey: 'u:dose', doseMicromolar: 1, simulation: {} }),
-    ).rejects.toMatchObject({ type: 'UnknownBiology', permanent: true, message: expect.stringContaining('HeLa') });
-    await expect(
-      lab.dose({ ...dose, operationKey: 'u:dose2', compound: '', doseMicromolar: 0, simulation: {} }),
-    ).resolves.toEqual({ doseMicromolar: 0, volumeMicrolitres: 10 });
+    await expect(lab.dose({ ...dose, operationKey: 'u:dose', doseMicromolar: 1 })).rejects.toMatchObject({
+      type: 'UnknownBiology',
+      permanent: true,
+      message: expect.stringContaining('HeLa'),
+    });
+    await expect(lab.dose({ ...dose, operationKey: 'u:dose2', compound: '', doseMicromolar: 0 })).resolves.toEqual({
+      doseMicromolar: 0,
+      volumeMicrolitres: 10,
+    });
   });
 });

@@ -4,7 +4,7 @@ import { startCampaign } from '../../src/client/campaign-client';
 import { INSTRUMENT_OFFLINE, LabFault, type LabDriver } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
-import { testConfig } from '../helpers/configs';
+import { profileWithFaults, testConfig } from '../helpers/configs';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
 import { waitFor } from '../helpers/wait';
 
@@ -147,51 +147,51 @@ describe('campaign workflow on the real dev server', () => {
   });
 
   it('records a contaminated well as failed with its reason and cost, excludes it, and carries on', async () => {
-    await withWorkers(env, async (lab) => {
-      const base = testConfig({ maxIterations: 2, batchSize: 8, seed: 11, failurePause: { maxFailureRate: 1 } });
-      const config = {
-        ...base,
-        labProfile: { ...base.labProfile, faults: { contaminationRate: 0.25, transientErrorRate: 0 } },
-      };
-      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const results = await handle.result();
-      expect(results.status.state).toBe('completed');
-      const failed = results.outcomes.filter((o) => o.status === 'failed');
-      expect(failed.length).toBeGreaterThan(0);
-      expect(failed.length).toBeLessThan(results.outcomes.length);
-      for (const f of failed) {
-        expect(f.failure?.type).toBe('Contamination');
-        expect(f.normalisedResponse).toBeUndefined();
-        expect(f.costUsd).toBeGreaterThan(0); // seeding and dosing were done and paid for
-      }
-      expect(results.status.experiments.failed).toBe(failed.length);
-      const failedTreatments = failed.filter((f) => !f.proposal.isControl).length;
-      expect(results.status.experiments.done).toBe(16 - failedTreatments);
-    });
+    await withWorkers(
+      env,
+      async (lab) => {
+        const config = testConfig({ maxIterations: 2, batchSize: 8, seed: 11, failurePause: { maxFailureRate: 1 } });
+        const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+        const results = await handle.result();
+        expect(results.status.state).toBe('completed');
+        const failed = results.outcomes.filter((o) => o.status === 'failed');
+        expect(failed.length).toBeGreaterThan(0);
+        expect(failed.length).toBeLessThan(results.outcomes.length);
+        for (const f of failed) {
+          expect(f.failure?.type).toBe('Contamination');
+          expect(f.normalisedResponse).toBeUndefined();
+          expect(f.costUsd).toBeGreaterThan(0); // seeding and dosing were done and paid for
+        }
+        expect(results.status.experiments.failed).toBe(failed.length);
+        const failedTreatments = failed.filter((f) => !f.proposal.isControl).length;
+        expect(results.status.experiments.done).toBe(16 - failedTreatments);
+      },
+      { profile: profileWithFaults({ contaminationRate: 0.25, transientErrorRate: 0 }) },
+    );
   });
 
   it('pauses itself and says why when the failure rate passes the threshold', async () => {
-    await withWorkers(env, async (lab) => {
-      const base = testConfig({
-        maxIterations: 5,
-        batchSize: 8,
-        seed: 3,
-        failurePause: { maxFailureRate: 0.2, minExperiments: 5 },
-      });
-      const config = {
-        ...base,
-        labProfile: { ...base.labProfile, faults: { contaminationRate: 0.7, transientErrorRate: 0 } },
-      };
-      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
-      const paused = await waitFor(
-        () => handle.query(statusQuery),
-        (s) => s.state === 'paused',
-      );
-      expect(paused.iteration).toBe(1);
-      expect(paused.detail).toMatch(/experiments failed \(Contamination\).*a person is needed/);
-      await handle.signal(stopSignal);
-      expect((await handle.result()).status.state).toBe('stopped');
-    });
+    await withWorkers(
+      env,
+      async (lab) => {
+        const config = testConfig({
+          maxIterations: 5,
+          batchSize: 8,
+          seed: 3,
+          failurePause: { maxFailureRate: 0.2, minExperiments: 5 },
+        });
+        const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+        const paused = await waitFor(
+          () => handle.query(statusQuery),
+          (s) => s.state === 'paused',
+        );
+        expect(paused.iteration).toBe(1);
+        expect(paused.detail).toMatch(/experiments failed \(Contamination\).*a person is needed/);
+        await handle.signal(stopSignal);
+        expect((await handle.result()).status.state).toBe('stopped');
+      },
+      { profile: profileWithFaults({ contaminationRate: 0.7, transientErrorRate: 0 }) },
+    );
   });
 
   it('waits for an offline instrument, names it in the status, and continues when it is back', async () => {

@@ -1,6 +1,6 @@
 import type { Observation, PairState } from '../../domain/types';
 import { pairKey } from '../../domain/types';
-import type { ProposeInput } from '../proposer';
+import { settingsPairs, type ProposeInput } from '../proposer';
 import { doseKey, gridPointsLog10, type DilutionGrid } from './dose-grid';
 import { finalFit, referenceFit, type PairPosterior, type ReferenceFit } from './fit-pair';
 import { LN10, gridQuantile, sampleQuantile, sortedCopy } from './math';
@@ -215,9 +215,7 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     triedExtremes.set(key, { lo: Math.min(ex.lo, x), hi: Math.max(ex.hi, x) });
   }
 
-  const pairsIn = settings.cellLines.flatMap((cellLine) =>
-    settings.compounds.map((compound) => ({ cellLine, compound })),
-  );
+  const pairsIn = settingsPairs(settings);
   const controls = controlScatter(input.controlObservations);
   const basePrior = pooledNoisePrior(options.priors, controls);
   // Normalising to k vehicle wells leaves a per-plate shift of SD σ/√k, plus any true plate effect.
@@ -244,6 +242,11 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
 
   const pairs: PairAnalysis[] = pairsIn.map((p, index) => {
     const key = pairKey(p.cellLine, p.compound);
+    // Each pair works within its own dose range (the campaign's pairs may each give one).
+    const pairTested = {
+      lo: Math.log10(p.doseRange.minMicromolar),
+      hi: Math.log10(p.doseRange.maxMicromolar),
+    };
     const data = datas[index]!;
     const ref = refs[index]!;
     const noise = pooledNoisePrior(options.priors, { ss: totalSs - ref.rss, dof: totalDof - ref.dof });
@@ -267,19 +270,18 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     const g = posterior.grid;
     const byGoal = goal.kind === 'dose-for-response';
     const pAbove = byGoal
-      ? fractionWhere(goalSamples, (q) => q > testedLog10.hi)
-      : massBeyond(g.mCentres, g.mStep, g.mMarginal, testedLog10.hi, 'above');
+      ? fractionWhere(goalSamples, (q) => q > pairTested.hi)
+      : massBeyond(g.mCentres, g.mStep, g.mMarginal, pairTested.hi, 'above');
     const pBelow = byGoal
-      ? fractionWhere(goalSamples, (q) => q < testedLog10.lo)
-      : massBeyond(g.mCentres, g.mStep, g.mMarginal, testedLog10.lo, 'below');
+      ? fractionWhere(goalSamples, (q) => q < pairTested.lo)
+      : massBeyond(g.mCentres, g.mStep, g.mMarginal, pairTested.lo, 'below');
     const ex = triedExtremes.get(key);
-    const up =
-      extensionLog10 > 0 && (pAbove >= EXTEND_WHEN_PROB || (ex !== undefined && ex.hi > testedLog10.hi + 1e-6));
+    const up = extensionLog10 > 0 && (pAbove >= EXTEND_WHEN_PROB || (ex !== undefined && ex.hi > pairTested.hi + 1e-6));
     const down =
-      extensionLog10 > 0 && (pBelow >= EXTEND_WHEN_PROB || (ex !== undefined && ex.lo < testedLog10.lo - 1e-6));
+      extensionLog10 > 0 && (pBelow >= EXTEND_WHEN_PROB || (ex !== undefined && ex.lo < pairTested.lo - 1e-6));
     const rangeLog10 = {
-      lo: testedLog10.lo - (down ? extensionLog10 : 0),
-      hi: testedLog10.hi + (up ? extensionLog10 : 0),
+      lo: pairTested.lo - (down ? extensionLog10 : 0),
+      hi: pairTested.hi + (up ? extensionLog10 : 0),
     };
 
     const triedSet = tried.get(key) ?? new Set<string>();
