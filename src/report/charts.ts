@@ -39,6 +39,13 @@ const CONFIG = {
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
+/** Powers of ten within [lo, hi]: a log axis labelled and gridded by decade only. */
+function decades(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let k = Math.ceil(Math.log10(lo) - 1e-9); k <= Math.floor(Math.log10(hi) + 1e-9); k++) out.push(10 ** k);
+  return out;
+}
+
 /** Render one spec to an SVG string. */
 export async function renderSvg(spec: Spec): Promise<string> {
   const view = new View(parse(spec), { renderer: 'none', logLevel: 0 });
@@ -103,8 +110,8 @@ export function doseResponseSpec(pair: PairReport, domainLog10: { lo: number; hi
   return {
     $schema: 'https://vega.github.io/schema/vega/v6.json',
     description: `Dose-response of ${pairLabel(pair)}`,
-    width: 360,
-    height: 230,
+    width: 420,
+    height: 240,
     padding: 5,
     config: CONFIG,
     data: [
@@ -118,7 +125,7 @@ export function doseResponseSpec(pair: PairReport, domainLog10: { lo: number; hi
       { name: 'y', type: 'linear', domain: [yLo, yHi], range: 'height', nice: false, zero: false },
     ],
     axes: [
-      { orient: 'bottom', scale: 'x', title: 'dose (µM, log scale)', format: '~g', tickCount: 6 },
+      { orient: 'bottom', scale: 'x', title: 'dose (µM, log scale)', format: '~g', values: decades(xLo, xHi) },
       { orient: 'left', scale: 'y', title: 'response vs vehicle', tickCount: 6 },
     ],
     marks: [
@@ -266,7 +273,14 @@ export function narrowingSpec(pairs: PairReport[], goalWidthLog10: number | unde
       { name: 'goal-data', values: goal },
     ],
     scales: [
-      { name: 'x', type: 'linear', domain: { data: 'rows-data', field: 'wells' }, range: 'width', zero: true, nice: true },
+      {
+        name: 'x',
+        type: 'linear',
+        domain: { data: 'rows-data', field: 'wells' },
+        range: 'width',
+        zero: true,
+        nice: true,
+      },
       {
         name: 'y',
         type: 'log',
@@ -278,9 +292,17 @@ export function narrowingSpec(pairs: PairReport[], goalWidthLog10: number | unde
     ],
     axes: [
       { orient: 'bottom', scale: 'x', title: 'treatment wells of the pair', tickMinStep: 1 },
-      { orient: 'left', scale: 'y', title: '95% interval width, log10 IC50', format: '~g' },
+      {
+        orient: 'left',
+        scale: 'y',
+        title: '95% interval width, log10 IC50',
+        format: '~g',
+        values: [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10].filter((v) => v >= yLo && v <= yHi),
+      },
     ],
-    legends: [{ fill: 'colour', stroke: 'colour', title: 'pair', orient: 'right', symbolType: 'stroke' }],
+    legends: [
+      { fill: 'colour', stroke: 'colour', title: 'pair', orient: 'right', symbolType: 'stroke', labelLimit: 320 },
+    ],
     marks: [
       {
         type: 'rule',
@@ -347,7 +369,14 @@ export function spendSpec(spend: SpendSummary): Spec {
     data: [{ name: 'rows-data', values: rows }],
     scales: [
       { name: 'y', type: 'band', domain: { data: 'rows-data', field: 'category' }, range: 'height', padding: 0.2 },
-      { name: 'x', type: 'linear', domain: { data: 'rows-data', field: 'usd' }, range: 'width', zero: true, nice: true },
+      {
+        name: 'x',
+        type: 'linear',
+        domain: { data: 'rows-data', field: 'usd' },
+        range: 'width',
+        zero: true,
+        nice: true,
+      },
     ],
     axes: [
       { orient: 'left', scale: 'y' },

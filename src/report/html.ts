@@ -115,7 +115,7 @@ function pairFigure(pair: PairReport, index: number, svg: string, range: DoseRan
   const v = pair.vehicle;
   const wells = `${pair.points.length} wells${pair.lostWells > 0 ? ` (${pair.lostWells} more failed or not normalised)` : ''}`;
   const vehicle = v
-    ? `vehicle ${v.mean.toFixed(3)} ± 2 SD ${(2 * v.sd).toFixed(3)} (${v.wells} ${e(pair.cellLine)} wells)`
+    ? `vehicle band ${v.mean.toFixed(3)} ± ${(2 * v.sd).toFixed(3)} (mean ± 2 SD of ${v.wells} ${e(pair.cellLine)} vehicle wells)`
     : 'no vehicle wells for this line';
   return `<figure class="pair-plot" id="pair-${index + 1}" data-pair="${e(pair.key)}" aria-labelledby="pair-${index + 1}-title">
 <h3 id="pair-${index + 1}-title">${e(pair.cellLine)} × ${e(pair.compound)}</h3>
