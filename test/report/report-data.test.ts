@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildCampaignReport, inferSettings } from '../../src/report/index';
+import type { CampaignResults } from '../../src/domain/campaign-status';
+import { buildCampaignReport, inferSettings, renderReport } from '../../src/report/index';
 import { FIXED_TIME, FIXTURE_SETTINGS, campaignFixture } from './fixture';
 
 const results = campaignFixture();
@@ -61,5 +64,29 @@ describe('the report data of a recorded campaign', () => {
     expect(report.inferred).not.toContain('seed');
     expect(inferSettings(results).inferred).toEqual(expect.arrayContaining(['seed', 'doseRange', 'objective']));
     expect(inferSettings(results).settings.doseRange).toEqual(FIXTURE_SETTINGS.doseRange);
+  });
+});
+
+describe('the report of a real demo run (cellos results --json of examples/demo.yaml)', () => {
+  const demo = JSON.parse(readFileSync(resolve('test/fixtures/report/demo-results.json'), 'utf8')) as CampaignResults;
+
+  it('refits to the campaign’s estimates with the demo’s settings, from three wells a pair', () => {
+    const report = buildCampaignReport(demo, { settings: FIXTURE_SETTINGS, generatedAt: FIXED_TIME });
+    expect(report.pairs).toHaveLength(4);
+    for (const pair of report.pairs) {
+      const rel = pair.fit!.relativeLog10;
+      expect([sig(rel.lo), sig(rel.median), sig(rel.hi)]).toEqual([
+        pair.estimate!.ic50LowMicromolar,
+        pair.estimate!.ic50Micromolar,
+        pair.estimate!.ic50HighMicromolar,
+      ]);
+    }
+  });
+
+  it('renders a page with a figure and a table row per pair and no script', async () => {
+    const html = await renderReport(demo, { generatedAt: FIXED_TIME });
+    expect(html.match(/<figure class="pair-plot"/g)).toHaveLength(4);
+    expect(html.match(/<tr data-pair=/g)).toHaveLength(4);
+    expect(html).not.toMatch(/<script/i);
   });
 });
