@@ -24,6 +24,7 @@ import {
 import { parseRestockRequest } from '../activities/inventory-activities';
 import { formatInventory, formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
 import { describeLab, inventoryReport, restock } from './stockroom-client';
+import { reportCommand } from './report-command';
 import {
   createCampaignSchedule,
   deleteCampaignSchedule,
@@ -52,6 +53,7 @@ Usage:
   cellos schedule list | pause <id> | resume <id> | delete <id>
   cellos inventory [--campaign ID] [--json]   stock levels and what each campaign used and spent
   cellos restock <item> <amount> [--lot LOT] [--concentration µM]   waiting experiments continue
+  cellos report <id> [--out FILE]         one HTML file: curves, IC50s, spend, failures, plate QC
 
 <id> is a campaign id such as campaign-demo, or just its name (demo).
 Temporal is found through TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY / TEMPORAL_TLS_*
@@ -84,6 +86,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   stop: { positionals: ['id'], options: { reason: { type: 'string' } } },
   results: { positionals: ['id'], options: { json: { type: 'boolean' }, csv: { type: 'boolean' } } },
   list: { positionals: [], options: { json: { type: 'boolean' } } },
+  report: { positionals: ['id'], options: { out: { type: 'string' } } },
 };
 
 /** Parse and validate argv before anything touches Temporal; throws CliError (exit 2) naming the problem. */
@@ -307,6 +310,11 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         await deleteCampaignSchedule(opts, args[0]!);
         out(`deleted schedule ${args[0]!}`);
         return 0;
+      case 'report': {
+        const r = await reportCommand(opts, args[0]!, flags.out as string | undefined);
+        out(`wrote the report of ${r.pairs} pair(s) to ${r.path}\nopen: ${r.url}`);
+        return 0;
+      }
       default:
         throw new CliError(`unknown command "${command}"`, 2);
     }

@@ -1,4 +1,5 @@
 import type { CostCategory } from './costs';
+import type { ProposerSettings } from '../learner/proposer';
 import type { ExperimentOutcome, PairEstimate, Proposal } from './types';
 
 export const CAMPAIGN_STATES = [
@@ -32,6 +33,8 @@ export interface CampaignStatus {
   paused: boolean;
   stopRequested: boolean;
   estimates: PairEstimate[];
+  /** The design and goal the learner works to (pairs, dose ranges, objective, seed…): what a report refits with. */
+  learnerSettings?: ProposerSettings;
   /** Number of continue-as-new hand-overs so far. */
   runs: number;
   /** Offline instruments (or missing stock) that running experiments are waiting for. */

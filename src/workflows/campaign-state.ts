@@ -8,6 +8,7 @@ import {
   type CostCategory,
 } from '../domain/costs';
 import { normalisePlates } from '../domain/normalise';
+import type { ProposerSettings } from '../learner/proposer';
 import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
 
 /**
@@ -95,6 +96,22 @@ export class CampaignStateModel {
 
   get committedUsd(): number {
     return this.spentUsd + [...this.running.values()].reduce((s, r) => s + r.committedUsd, 0);
+  }
+
+  /** What the learner is told about the campaign's question (its config's design and goal). */
+  learnerSettings(): ProposerSettings {
+    const c = this.config;
+    return {
+      pairs: c.pairs,
+      cellLines: c.cellLines,
+      compounds: c.compounds,
+      doseRange: c.doseRange,
+      assay: c.assay,
+      objective: c.objective,
+      seed: c.seed,
+      controlsPerLine: c.controlsPerLine,
+      rangeExtensionFactor: c.rangeExtensionFactor,
+    };
   }
 
   /** The lab's price of a compound (its catalogue's), for budgeting and spend by category. */
@@ -295,6 +312,7 @@ export class CampaignStateModel {
       paused: this.snapshot.paused,
       stopRequested: this.snapshot.stopRequested,
       estimates: this.snapshot.estimates,
+      learnerSettings: this.learnerSettings(),
       runs: this.snapshot.runs,
       waitingFor: this.waitingInstruments(),
       priorityKey: this.snapshot.priorityKey,

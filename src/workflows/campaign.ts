@@ -125,17 +125,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     const round = state.snapshot.rejected.filter((r) => r.iteration === iteration).length;
     const proposed = await proposeBatch({
       proposer: config.proposer,
-      settings: {
-        pairs: config.pairs,
-        cellLines: config.cellLines,
-        compounds: config.compounds,
-        doseRange: config.doseRange,
-        assay: config.assay,
-        objective: config.objective,
-        seed: config.seed,
-        controlsPerLine: config.controlsPerLine,
-        rangeExtensionFactor: config.rangeExtensionFactor,
-      },
+      settings: state.learnerSettings(),
       observations: state.observations(),
       controlObservations: state.controlObservations(),
       triedDoses: state.triedDoses(),

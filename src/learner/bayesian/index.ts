@@ -13,3 +13,5 @@ export { selectivityWindows } from './selectivity';
 export type { SelectivityWindow } from './selectivity';
 export { curveResponse, log10DoseForResponse, absoluteLog10Ic50 } from './four-pl';
 export type { CurveParams } from './four-pl';
+export { posteriorCurveBand } from './curve-band';
+export type { CurveBandPoint } from './curve-band';
