@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, List
 
 from sila2.server import FeatureImplementationBase, MetadataDict
 
-from .platereader_types import ReadPlate_Responses, Status
+from .platereader_types import ReadPlate_Responses, Status, WellName
 
 if TYPE_CHECKING:
 
@@ -69,7 +69,7 @@ class PlateReaderBase(FeatureImplementationBase, ABC):
 
           :param Assay: What to read: "viability" (luminescence, RLU; lytic) or "reporter" (fluorescence, RFU).
 
-          :param Wells: The wells to read, each named once, e.g. "B7".
+          :param Wells: The wells to read (1 to 96), each named once, e.g. "B7".
 
           :param TreatmentHours: Hours between dosing the plate and reading it.
 

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from platereader_types import ReadPlate_Responses
     from sila2.client import ClientMetadataInstance, ClientUnobservableProperty
 
+    from .platereader_types import WellName
+
 
 class PlateReaderClient:
     """
