@@ -22,11 +22,7 @@ export const SILA2_ERROR_TYPES = {
 } as const;
 
 export type SilaErrorKind =
-  | 'validationError'
-  | 'definedExecutionError'
-  | 'undefinedExecutionError'
-  | 'frameworkError'
-  | 'transport';
+  'validationError' | 'definedExecutionError' | 'undefinedExecutionError' | 'frameworkError' | 'transport';
 
 export interface SilaErrorDetail {
   kind: SilaErrorKind;
