@@ -39,7 +39,7 @@ export interface Sila2Venv {
 
 export interface EnsureVenvOptions {
   venvDir?: string;
-  /** A Python interpreter to build from; else `CELLOS_SILA2_PYTHON`, `python3`, then pyenv's 3.12/3.11. */
+  /** The Python interpreter to build from; else `CELLOS_SILA2_PYTHON`, `python3`, then pyenv's 3.12/3.11. */
   python?: string;
   /** Give up waiting for another builder after this long. */
   timeoutMs?: number;
@@ -114,15 +114,19 @@ interface Interpreter {
 
 async function findPython(explicit?: string): Promise<Interpreter> {
   const pyenv = join(homedir(), '.pyenv', 'versions');
-  const candidates = [
-    explicit,
-    process.env.CELLOS_SILA2_PYTHON,
-    'python3',
-    'python3.12',
-    'python3.11',
-    join(pyenv, '3.12.1', 'bin', 'python3'),
-    join(pyenv, '3.11.7', 'bin', 'python3'),
-  ].filter((c): c is string => Boolean(c));
+  // An interpreter asked for by name is the only one tried.
+  const candidates = (
+    explicit
+      ? [explicit]
+      : [
+          process.env.CELLOS_SILA2_PYTHON,
+          'python3',
+          'python3.12',
+          'python3.11',
+          join(pyenv, '3.12.1', 'bin', 'python3'),
+          join(pyenv, '3.11.7', 'bin', 'python3'),
+        ]
+  ).filter((c): c is string => Boolean(c));
   const seen: string[] = [];
   for (const path of candidates) {
     const version = await run(path, ['-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])']).then(
