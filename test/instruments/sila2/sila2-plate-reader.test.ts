@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadPlateRequest } from '../../../src/instruments/plate-driver';
 import {
+  PlateSourceRefusal,
   servePlateSource,
   type EmissionRequest,
   type PlateSourceServer,
@@ -44,6 +45,7 @@ beforeAll(async () => {
   source = await servePlateSource((request) => {
     requests.push(request);
     if (request.plateId === 'P-flaky' && flakyFailuresLeft-- > 0) throw new Error('the virtual lab is busy');
+    if (request.plateId === 'P-unknown') throw new PlateSourceRefusal('UnknownPlate', 'no plate P-unknown in the lab');
     return {
       wells: request.wells.map((well) => KNOWN[well] ?? { well, signal: 1000 + request.treatmentHours }),
     };
@@ -147,6 +149,18 @@ describe('SiLA 2 plate reader driver', () => {
     expect(twice).toMatchObject({ type: 'InvalidOperation', permanent: true, sila: { kind: 'definedExecutionError' } });
     expect((twice as Error).message).toContain('more than once');
     expect(seen('bad/well') + seen('bad/twice')).toBe(0);
+  });
+
+  it('passes on a plate source refusing the request as a permanent fault', async () => {
+    const err = await reader
+      .readPlate(readRequest({ operationKey: 'unknown/read', plateId: 'P-unknown' }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      type: 'InvalidOperation',
+      permanent: true,
+      sila: { kind: 'definedExecutionError', errorIdentifier: expect.stringMatching(/\/InvalidReadRequest$/) },
+    });
+    expect((err as Error).message).toContain('UnknownPlate: no plate P-unknown in the lab');
   });
 
   it('treats a plate source that fails as transient: nothing is kept, and the retry reads', async () => {
