@@ -18,7 +18,7 @@ import { createSila2PlateReader, type Sila2PlateReader } from '../../../src/inst
 
 /**
  * A real SiLA 2 server (the Python virtual reader in its venv) reading from a real plate source,
- * driven through the TypeScript gRPC client. The first run builds the venv (about 1.5 minutes).
+ * driven through the TypeScript gRPC client. The first run builds the venv (1.5–3 minutes on 2 shared cores).
  */
 const VENV_AND_SERVER_START_TIMEOUT_MS = 10 * 60_000;
 
