@@ -57,6 +57,12 @@ export interface DoseWell {
   doseMicromolar: number;
   /** Volume added to the well (compound in medium, or medium with DMSO for a vehicle). */
   volumeMicrolitres: number;
+  /**
+   * Volume already in the well before this addition (the seeding volume). `doseMicromolar` is the
+   * final concentration in `wellVolumeMicrolitres + volumeMicrolitres`, so a driver that prepares
+   * the dilution itself (Opentrons) needs it and refuses a dose without it.
+   */
+  wellVolumeMicrolitres?: number;
 }
 
 export interface CompoundStock {
