@@ -18,8 +18,10 @@
  * the most concentrated one with v ≥ v_min that leaves P − v either 0 or ≥ v_min. Ten-fold rungs
  * always leave such a rung when P ≥ 11 · v_min, hence V_ws = max(11 · v_min / φ_work, V_a + dead).
  * Only at rung 0 can P − v fall in (0, v_min) (D just under φ · S); V_ws then grows until the
- * neat-DMSO top-up reaches v_min. D > φ · S cannot be made: the stock is too weak for the DMSO
- * allowed (v > P even undiluted), and the request is refused.
+ * neat-DMSO top-up reaches v_min, up to a deep well's worth; past that the top-up is left out if
+ * the well's DMSO then falls short of φ by at most 10 % of φ (e.g. 4.99 µM from 1 mM at 0.5 %:
+ * 0.2 % short), else the dose is refused. D > φ · S cannot be made: the stock is too weak for the
+ * DMSO allowed (v > P even undiluted), and the request is refused.
  * Rung k ≥ 1 (R_k µL) is R_k / 10 of rung k − 1 plus 0.9 · R_k DMSO, with R_k covering what is
  * drawn from it (aliquots, the next rung) plus the deep well's dead volume, and ≥ 10 · v_min.
  * Volumes are written to 0.01 µL, so a realised dose may differ from D by up to 0.5 %.
@@ -43,8 +45,10 @@ export interface DilutionInputs {
 export interface WellDilution {
   workingMicrolitres: number;
   mediumMicrolitres: number;
-  /** P: the DMSO part of the working solution. */
+  /** The DMSO in the working solution: P, less any top-up left out. */
   dmsoPartMicrolitres: number;
+  /** Fraction of φ the well falls short by when a sub-floor top-up is left out (else 0). */
+  dmsoShortfall: number;
   /** Neat DMSO added to the working solution (P − v, or all of P for a vehicle). */
   neatDmsoMicrolitres: number;
   /** Rung the aliquot comes from (0 = the stock tube); undefined for a vehicle. */
@@ -56,6 +60,8 @@ export interface WellDilution {
 export type DilutionResult = { ok: true; dilution: WellDilution } | { ok: false; reason: string };
 
 const EPSILON = 1e-9;
+/** A sub-floor DMSO top-up may be left out when the well's DMSO is then at most this much short of φ. */
+const MAX_DMSO_SHORTFALL = 0.1;
 
 export function planWellDilution(input: DilutionInputs): DilutionResult {
   const { doseMicromolar: d, stockMicromolar: s, addedMicrolitres: va, wellMicrolitres: vw } = input;
@@ -81,8 +87,33 @@ export function planWellDilution(input: DilutionInputs): DilutionResult {
     const ratio = d / (input.dmsoFinalFraction * s); // v / P at rung 0
     const topUpFraction = 1 - ratio;
     if (topUpFraction > EPSILON && topUpFraction * phiWork * working < vMin) {
-      // Undiluted stock leaves a top-up below the floor: grow the working solution until it is not.
-      working = Math.ceil(vMin / (topUpFraction * phiWork) / 10) * 10;
+      // Undiluted stock leaves a top-up below the floor: grow the working solution until it is not,
+      // or leave the top-up out when growing cannot help and the shortfall is small.
+      const grown = Math.ceil(vMin / (topUpFraction * phiWork) / 10) * 10;
+      if (grown <= input.maxWorkingMicrolitres) working = grown;
+      else if (topUpFraction <= MAX_DMSO_SHORTFALL) {
+        const aliquot = (cWork * working) / s;
+        const dmsoPart = aliquot;
+        return {
+          ok: true,
+          dilution: {
+            workingMicrolitres: working,
+            mediumMicrolitres: working - dmsoPart,
+            dmsoPartMicrolitres: dmsoPart,
+            dmsoShortfall: topUpFraction,
+            workingMicromolar: cWork,
+            rung: 0,
+            aliquotMicrolitres: aliquot,
+            neatDmsoMicrolitres: 0,
+          },
+        };
+      } else
+        return {
+          ok: false,
+          reason:
+            `${d} µM is ${(ratio * 100).toFixed(1)}% of what the ${s} µM stock allows at ` +
+            `${input.dmsoFinalFraction * 100}% DMSO; no working volume keeps the DMSO top-up ≥ ${vMin} µL`,
+        };
     }
   }
   if (working > input.maxWorkingMicrolitres)
@@ -97,6 +128,7 @@ export function planWellDilution(input: DilutionInputs): DilutionResult {
     workingMicrolitres: working,
     mediumMicrolitres: working - dmsoPart,
     dmsoPartMicrolitres: dmsoPart,
+    dmsoShortfall: 0,
     workingMicromolar: cWork,
   };
   if (vehicle) return { ok: true, dilution: { ...base, neatDmsoMicrolitres: dmsoPart } };

@@ -333,6 +333,7 @@ function describeWell(w: DosedWellPlan, stocks: Map<string, CompoundStock>): str
   const source = d.rung === 0 ? 'stock' : `rung ${d.rung} (${stock.stockMicromolar / 10 ** d.rung!} µM)`;
   return (
     `${w.well.compound} ${w.well.doseMicromolar} µM final: ${w.well.volumeMicrolitres} µL of ${working} + ` +
-    `${r(d.aliquotMicrolitres!)} µL ${source}) at ${Number(d.workingMicromolar.toPrecision(6))} µM`
+    `${r(d.aliquotMicrolitres!)} µL ${source}) at ${Number(d.workingMicromolar.toPrecision(6))} µM` +
+    (d.dmsoShortfall > 0 ? `; DMSO ${(d.dmsoShortfall * 100).toFixed(1)}% under target (top-up < floor)` : '')
   );
 }
