@@ -189,8 +189,13 @@ export class FakeOpentronsRobot {
       }
       case 'POST /protocols':
         return [201, { data: this.protocolBody(await this.upload(req, raw)) }];
-      case 'GET /protocols/{protocolId}':
-        return [200, { data: this.protocolBody(this.protocol(params[0]!)) }];
+      case 'GET /protocols/{protocolId}': {
+        const protocol = this.protocol(params[0]!);
+        const referencingRuns = [...this.runs.values()]
+          .filter((r) => r.protocolId === protocol.id)
+          .map((r) => ({ id: r.id, href: `/runs/${r.id}` }));
+        return [200, { data: this.protocolBody(protocol), links: { referencingRuns } }];
+      }
       case 'GET /protocols/{protocolId}/analyses/{analysisId}': {
         const protocol = this.protocol(params[0]!);
         if (params[1] !== protocol.analysisId)
