@@ -86,17 +86,16 @@ export class FakeOpentronsRobot {
   private readonly pendingAnalyses = new Set<Promise<void>>();
   url = '';
 
-  private constructor(
-    private readonly server: Server,
-    private readonly options: FakeRobotOptions,
-  ) {}
+  private readonly server: Server;
+
+  private constructor(private readonly options: FakeRobotOptions) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
 
   static async start(options: FakeRobotOptions): Promise<FakeOpentronsRobot> {
-    let robot: FakeOpentronsRobot | undefined;
-    const server = createServer((req, res) => void robot!.handle(req, res));
-    robot = new FakeOpentronsRobot(server, options);
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    robot.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const robot = new FakeOpentronsRobot(options);
+    await new Promise<void>((ok) => robot.server.listen(0, '127.0.0.1', ok));
+    robot.url = `http://127.0.0.1:${(robot.server.address() as AddressInfo).port}`;
     return robot;
   }
 
