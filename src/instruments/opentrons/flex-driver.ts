@@ -16,6 +16,7 @@ import type { PlannerConfig, ProtocolPlan } from './plan';
 import { protocolSource } from './protocol-source';
 import { OpentronsRobotClient, type RobotRun } from './robot-client';
 import { runOnce, type FinishedRun, type RunPath } from './run-once';
+import { RunLedger } from './run-ledger';
 import { planSeeding } from './seed-plan';
 
 /**
@@ -36,6 +37,12 @@ export interface OpentronsFlexDriverOptions {
   dmsoFinalFraction?: number;
   /** Smallest volume the planner moves itself (default 1 µL). */
   minimumPipettingMicrolitres?: number;
+  /**
+   * SQLite file where the driver records, per key, the protocol and run it made and the finished
+   * report (run-ledger.ts). Without it the robot's own lists are the only record, and the robot
+   * prunes old runs: set it for real use.
+   */
+  ledgerPath?: string;
   /** A shared analyzer; without one the driver starts its own and closes it in close(). */
   analyzer?: OpentronsAnalyzer;
   pollIntervalMs?: number;
@@ -76,16 +83,22 @@ export function createOpentronsFlexDriver(options: OpentronsFlexDriverOptions): 
   const client = new OpentronsRobotClient({ url: options.url, requestTimeoutMs: options.requestTimeoutMs });
   const ownsAnalyzer = options.analyzer === undefined;
   let analyzer = options.analyzer;
+  const ledger = options.ledgerPath ? RunLedger.open(options.ledgerPath) : undefined;
 
   const plan = (request: SeedPlateRequest | DosePlateRequest): ProtocolPlan =>
     'stocks' in request ? planDosing(request, config) : planSeeding(request, config);
 
   async function run(planned: ProtocolPlan): Promise<FinishedRun> {
     const source = protocolSource(planned);
+    const key = planned.operationKey;
+    const known = ledger?.get(key);
     const finished = await runOnce(
       client,
       {
         operationKey: planned.operationKey,
+        ...(known ? { known } : {}),
+        onProtocol: (protocolId) => ledger?.noteProtocol(key, protocolId),
+        onRunCreated: (protocolId, runId) => ledger?.noteRun(key, protocolId, runId),
         fileName: `cellos-${planned.kind}-${planned.plateId.replace(/[^A-Za-z0-9._-]+/g, '_')}.py`,
         // Only when the robot has nothing for this key: the vendor's analyzer checks it first.
         source: async () => {
@@ -108,6 +121,11 @@ export function createOpentronsFlexDriver(options: OpentronsFlexDriverOptions): 
     return finished;
   }
 
+  function record<T extends PlateStepReport<unknown>>(report: T): T {
+    ledger?.saveReport(report.operationKey, report);
+    return report;
+  }
+
   return {
     protocolFor(request) {
       const planned = plan(request);
@@ -115,10 +133,12 @@ export function createOpentronsFlexDriver(options: OpentronsFlexDriverOptions): 
     },
 
     async seedPlate(request: SeedPlateRequest): Promise<PlateStepReport<SeededWell>> {
+      const recorded = ledger?.get(request.operationKey)?.report;
+      if (recorded) return recorded as PlateStepReport<SeededWell>;
       const planned = planSeeding(request, config);
       const finished = await run(planned);
       const byWell = new Map(request.wells.map((w) => [w.well, w]));
-      return {
+      return record({
         operationKey: request.operationKey,
         wells: plateOutcomes(
           planned,
@@ -131,14 +151,16 @@ export function createOpentronsFlexDriver(options: OpentronsFlexDriverOptions): 
           request.wells.map((w) => w.well),
         ),
         instrumentSeconds: runSeconds(finished.run, finished.commands),
-      };
+      });
     },
 
     async dosePlate(request: DosePlateRequest): Promise<PlateStepReport<DosedWell>> {
+      const recorded = ledger?.get(request.operationKey)?.report;
+      if (recorded) return recorded as PlateStepReport<DosedWell>;
       const planned = planDosing(request, config);
       const finished = await run(planned);
       const byWell = new Map(request.wells.map((w) => [w.well, w]));
-      return {
+      return record({
         operationKey: request.operationKey,
         wells: plateOutcomes(
           planned,
@@ -151,10 +173,11 @@ export function createOpentronsFlexDriver(options: OpentronsFlexDriverOptions): 
           request.wells.map((w) => w.well),
         ),
         instrumentSeconds: runSeconds(finished.run, finished.commands),
-      };
+      });
     },
 
     async close(): Promise<void> {
+      ledger?.close();
       if (ownsAnalyzer) await analyzer?.close();
     },
   };

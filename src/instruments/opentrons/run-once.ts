@@ -34,6 +34,11 @@ export interface RunOnceInput {
   fileName: string;
   /** Called only when the robot has nothing for the key: generates (and analyses) the protocol. */
   source: () => Promise<string>;
+  /** What an earlier attempt recorded making (run-ledger.ts); the robot must still have it. */
+  known?: { protocolId?: string; runId?: string };
+  /** Told as soon as the robot has a protocol and a run, before waiting on either. */
+  onProtocol?: (protocolId: string) => void;
+  onRunCreated?: (protocolId: string, runId: string) => void;
 }
 
 export interface RunOnceOptions {
@@ -70,6 +75,20 @@ export async function runOnce(
     );
 
   let run = runs[0];
+  const known = input.known;
+  if (known?.runId && run?.id !== known.runId)
+    throw new RobotStateError(
+      input.operationKey,
+      `run ${known.runId} was made for this key but the robot no longer has it` +
+        (run ? ` (it has ${run.id} instead)` : '') +
+        '; a person must check the plate before anything runs again',
+    );
+  if (known?.protocolId && !ids.has(known.protocolId))
+    throw new RobotStateError(
+      input.operationKey,
+      `protocol ${known.protocolId} was uploaded for this key but the robot no longer has it; ` +
+        'a person must check whether it ran before anything runs again',
+    );
   let path: RunPath;
   let protocol: RobotProtocol | undefined = protocols[protocols.length - 1];
   if (run) {
@@ -82,8 +101,10 @@ export async function runOnce(
   } else {
     path = protocol ? 'created-run' : 'uploaded';
     protocol ??= await client.uploadProtocol({ fileName: input.fileName, source: await input.source(), key });
+    input.onProtocol?.(protocol.id);
     await waitForAnalysis(client, input.operationKey, protocol, options);
     run = await client.createRun(protocol.id);
+    input.onRunCreated?.(protocol.id, run.id);
   }
   if (run.status === 'idle' && !run.actions.some((a) => a.actionType === 'play')) await client.play(run.id);
   const finished = await waitForRun(client, input.operationKey, run.id, options);

@@ -109,6 +109,12 @@ export class FakeOpentronsRobot {
     this.drops.push({ method, pattern });
   }
 
+  /** Deletes a protocol and its runs, as the robot does with old ones past its storage limit. */
+  prune(protocolId: string): void {
+    this.protocols.delete(protocolId);
+    for (const [id, run] of this.runs) if (run.protocolId === protocolId) this.runs.delete(id);
+  }
+
   count(method: string, pattern: RegExp): number {
     return this.requests.filter((r) => r.method === method && pattern.test(r.path)).length;
   }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpentronsAnalyzer, type ProtocolAnalysis } from '../../../src/instruments/opentrons/analyzer';
 import { ProtocolRejectedError, RobotRequestError } from '../../../src/instruments/opentrons/errors';
@@ -31,7 +34,10 @@ beforeAll(async () => {
   });
 }, VENV_TIMEOUT_MS);
 
+const ledgerFolder = mkdtempSync(join(tmpdir(), 'cellos-opentrons-ledger-'));
+
 afterAll(async () => {
+  rmSync(ledgerFolder, { recursive: true, force: true });
   await robot?.close();
   await analyzer?.close();
 });
@@ -135,6 +141,31 @@ describe('Opentrons Flex driver against a fake robot', () => {
     expect([...robot.runs.values()].filter((r) => r.protocolId === ours[0]!.id)).toHaveLength(1);
     expect(paths.get(request.operationKey)).toEqual(['created-run']);
     expect(robot.violations).toEqual([]);
+  });
+
+  it('answers a finished step from its ledger after the robot pruned the run, and refuses to rerun a lost run', async () => {
+    const ledgerPath = join(ledgerFolder, 'opentrons.db');
+    const request = seedRequest(8, { plateId: 'seed-ledger' });
+    const first = driver({ ledgerPath });
+    const report = await first.seedPlate(request);
+    await first.close();
+    robot.prune([...robot.protocols.values()].find((p) => p.key === request.operationKey)!.id);
+    const postsBefore = robot.requests.filter((r) => r.method === 'POST').length;
+    const second = driver({ ledgerPath });
+    expect(await second.seedPlate(request)).toEqual(report);
+    await second.close();
+
+    const lost = seedRequest(8, { plateId: 'seed-ledger-lost' });
+    robot.dropNext('POST', ACTIONS);
+    const crashed = driver({ ledgerPath });
+    await expect(crashed.seedPlate(lost)).rejects.toBeInstanceOf(RobotRequestError);
+    await crashed.close();
+    robot.prune([...robot.protocols.values()].find((p) => p.key === lost.operationKey)!.id);
+    const retry = driver({ ledgerPath });
+    await expect(retry.seedPlate(lost)).rejects.toThrow(/no longer has it; a person must check/);
+    await retry.close();
+    // One upload, one run and one (cut-off) play for the lost step; nothing for the answered one.
+    expect(robot.requests.filter((r) => r.method === 'POST').length).toBe(postsBefore + 3);
   });
 
   it("refuses a volume above the tips' capacity with the analyzer's reason, uploading nothing", async () => {
