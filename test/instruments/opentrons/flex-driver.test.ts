@@ -27,8 +27,11 @@ let robot: FakeOpentronsRobot;
 const paths = new Map<string, RunPath[]>();
 
 beforeAll(async () => {
-  analyzer = new OpentronsAnalyzer();
+  analyzer = new OpentronsAnalyzer({ log: (line) => console.log(line) });
   await analyzer.start();
+  console.log(
+    `analyzer ready in ${analyzer.startSeconds.toFixed(1)} s (venv created in ${analyzer.venvCreatedInSeconds.toFixed(1)} s)`,
+  );
   robot = await FakeOpentronsRobot.start({
     analyse: async (source, fileName) => (await analyzer.analyse(source, fileName)).analysis,
   });
