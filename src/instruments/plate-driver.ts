@@ -43,6 +43,8 @@ export interface SeedWell {
 }
 
 export interface DosePlateRequest extends PlateStepRequest {
+  /** The plate's type as seeded (default "assay"); a driver that loads labware by type needs it. */
+  plateType?: SeedPlateRequest['plateType'];
   /** Lab hours the cells attached before dosing (the timer the plate waited). */
   attachmentHours: number;
   wells: DoseWell[];

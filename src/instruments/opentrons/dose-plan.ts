@@ -206,7 +206,7 @@ export function planDosing(request: DosePlateRequest, config: PlannerConfig): Pr
     labware: [
       {
         name: 'plate',
-        loadName: config.labware.plate.assay,
+        loadName: config.labware.plate[request.plateType ?? 'assay'],
         slot: DECK.plateSlot,
         label: `cell plate ${request.plateId}`,
       },
