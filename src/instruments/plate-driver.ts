@@ -43,6 +43,8 @@ export interface SeedWell {
 }
 
 export interface DosePlateRequest extends PlateStepRequest {
+  /** The plate's type as seeded (default "assay"); a driver that loads labware by type needs it. */
+  plateType?: SeedPlateRequest['plateType'];
   /** Lab hours the cells attached before dosing (the timer the plate waited). */
   attachmentHours: number;
   wells: DoseWell[];
@@ -57,6 +59,12 @@ export interface DoseWell {
   doseMicromolar: number;
   /** Volume added to the well (compound in medium, or medium with DMSO for a vehicle). */
   volumeMicrolitres: number;
+  /**
+   * Volume already in the well before this addition (the seeding volume). `doseMicromolar` is the
+   * final concentration in `wellVolumeMicrolitres + volumeMicrolitres`, so a driver that prepares
+   * the dilution itself (Opentrons) needs it and refuses a dose without it.
+   */
+  wellVolumeMicrolitres?: number;
 }
 
 export interface CompoundStock {
