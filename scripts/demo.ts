@@ -8,6 +8,7 @@ import { formatEstimates, formatResults } from '../src/client/format';
 import { loadCampaignConfigFile } from '../src/config/campaign-config';
 import { LOCAL_ADDRESS, ensureLocalServer, stopLocalServer } from '../src/devserver/local-server';
 import { stopProcess } from '../src/devserver/dev-server';
+import { clientTelemetryOptions } from '../src/telemetry/client';
 
 /**
  * `npm run demo`: the original cell_OS demo campaign, for real. Starts the dev server if none is
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.ready));
     const connection = await Connection.connect({ address: LOCAL_ADDRESS });
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', ...clientTelemetryOptions('demo') });
     const opts = { client };
     const config = loadCampaignConfigFile(CONFIG);
     const campaignId = `campaign-${config.name}`;

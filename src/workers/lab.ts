@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createLabActivities } from '../activities/lab-activities';
 import { loadLabConfig, type LabConfig } from '../config/lab-config';
 import { InstrumentGuard } from '../instruments/instrument-guard';
@@ -9,6 +9,7 @@ import { createInventoryActivities } from '../activities/inventory-activities';
 import type { LabDriver } from '../lab/driver';
 import { createVirtualLab } from '../lab/virtual-lab';
 import { temporalSettings } from '../temporal/connection';
+import { startWorkerTelemetry, workerTelemetrySettings } from '../telemetry';
 import {
   instrumentTaskQueue,
   inventoryTaskQueue,
@@ -40,6 +41,8 @@ export interface LabWorkersOptions {
   instruments?: readonly OperationInstrument[];
   /** Serve the stockroom queue too (default true; one per process). */
   stockroom?: boolean;
+  /** Added to every Worker.create (codec, interceptors, sinks: see src/telemetry). */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
@@ -51,6 +54,7 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
       ? []
       : [
           Worker.create({
+            ...options.workerOptions,
             connection: options.connection,
             namespace: options.namespace,
             taskQueue: inventoryTaskQueue(options.labTaskQueue),
@@ -61,6 +65,7 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
     ...stockroom,
     ...instruments.map((instrument) =>
       Worker.create({
+        ...options.workerOptions,
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: instrumentTaskQueue(options.labTaskQueue, instrument),
@@ -105,6 +110,8 @@ export function parseInstruments(argv: string[]): OperationInstrument[] {
 }
 
 async function main(): Promise<void> {
+  // Codec, metrics and tracing; first, because the Temporal runtime is installed before any connection.
+  const telemetry = await startWorkerTelemetry(workerTelemetrySettings('lab', process.argv.slice(2)));
   const settings = temporalSettings();
   const instruments = parseInstruments(process.argv.slice(2));
   const labConfig = loadLabConfig();
@@ -123,7 +130,9 @@ async function main(): Promise<void> {
     labConfig,
     labTaskQueue,
     instruments,
+    workerOptions: telemetry.workerOptions,
   });
+  if (telemetry.metrics) console.log(`metrics on http://${telemetry.metrics.address}/metrics`);
   console.log(
     `lab worker polling ${instruments.map((i) => `"${instrumentTaskQueue(labTaskQueue, i)}"`).join(', ')} on ${settings.address}; virtual lab state in ${dbPath}`,
   );
@@ -134,6 +143,7 @@ async function main(): Promise<void> {
     guard.close();
     inventory.close();
     await connection.close();
+    await telemetry.shutdown();
   }
 }
 

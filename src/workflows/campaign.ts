@@ -53,6 +53,8 @@ import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput
 export interface CampaignInput {
   config: CampaignConfig;
   labTaskQueue: string;
+  /** false keeps cell-line and compound names out of the experiments' search attributes (payload encryption on). */
+  searchableNames?: boolean;
   /** Present only when continuing as new. */
   snapshot?: CampaignSnapshot;
 }
@@ -385,8 +387,12 @@ async function runBatch(
           priority: { priorityKey: state.snapshot.priorityKey, fairnessKey: state.campaignId },
           typedSearchAttributes: [
             { key: CAMPAIGN_ID, value: state.campaignId },
-            { key: CELL_LINE, value: [proposal.cellLine] },
-            { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
+            ...(input.searchableNames === false
+              ? []
+              : [
+                  { key: CELL_LINE, value: [proposal.cellLine] },
+                  { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
+                ]),
             { key: ASSAY, value: proposal.assay },
           ],
         });
