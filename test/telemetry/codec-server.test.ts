@@ -111,6 +111,16 @@ describe('codec server', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe(UI);
   });
 
+  it('serves /<namespace>/decode too, for a namespace-templated endpoint', async () => {
+    const res = await fetch(`${base}/default/decode`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      body: await encryptedBody({ compound: 'tunicamycin' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await fetch(`${base}/a/b/decode`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('says what is wrong with a malformed body', async () => {
     const res = await fetch(`${base}/decode`, {
       method: 'POST',

@@ -76,7 +76,9 @@ export function createCodecServer(options: CodecServerOptions): Server {
       );
       return;
     }
-    if (req.method === 'POST' && (path === '/encode' || path === '/decode')) {
+    // `/decode` or `/<namespace>/decode` (the CLI's --codec-endpoint may template in the namespace).
+    const route = /^(?:\/[^/]+)?\/(encode|decode)$/.exec(path)?.[1];
+    if (req.method === 'POST' && route) {
       if (!authorised(req)) {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return send(res, 401, { error: 'a valid token is required (Authorization: Bearer <CELLOS_CODEC_TOKEN>)' });
