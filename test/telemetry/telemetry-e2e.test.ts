@@ -318,3 +318,36 @@ describe('traces', () => {
     ]);
   });
 });
+
+describe('encrypted failures', () => {
+  it('keeps failure messages (a contaminated well names its cell line) out of the histories, yet the campaign reads them', async () => {
+    const failing = `campaign-tel-${id}-contaminated`;
+    writeFileSync(join(dir, 'contaminated-lab.yaml'), 'name: contaminated\nfaults:\n  contaminationRate: 1\n');
+    const start = await cli([
+      'start',
+      writeConfig(`tel-${id}-contaminated`, 'labProfile: contaminated-lab.yaml\n'),
+      '--id',
+      failing,
+    ]);
+    expect(start.code).toBe(0);
+    await waitFor(
+      async () => JSON.parse((await cli(['status', failing, '--json'])).stdout) as CampaignStatus,
+      (s) => !['running', 'paused'].includes(s.state),
+      120_000,
+    );
+    const outcomes = (JSON.parse((await cli(['results', failing, '--json'])).stdout) as CampaignResults).outcomes;
+    const failed = outcomes.find((o) => o.status === 'failed')!;
+    expect(failed.failure?.type).toBe('Contamination');
+    expect(failed.failure?.message).toContain(`(${failed.proposal.cellLine}) is contaminated`);
+
+    for (const workflowId of [failing, failed.experimentWorkflowId]) {
+      const json = await history(workflowId);
+      expect(json).toMatch(/"failure"/);
+      expect(json).toContain('Encoded failure');
+      const readable = everythingReadable(json);
+      for (const secret of [...CELL_LINES, COMPOUND, 'is contaminated']) {
+        expect(readable, `${workflowId} shows "${secret}"`).not.toContain(secret);
+      }
+    }
+  });
+});
