@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.ready));
     const connection = await Connection.connect({ address: LOCAL_ADDRESS });
-    const client = new Client({ connection, namespace: 'default', ...clientTelemetryOptions('demo') });
+    const client = new Client({ connection, namespace: 'default', ...(await clientTelemetryOptions('demo')) });
     const opts = { client };
     const config = loadCampaignConfigFile(CONFIG);
     const campaignId = `campaign-${config.name}`;

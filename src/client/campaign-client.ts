@@ -50,9 +50,10 @@ export interface CampaignClientOptions {
 
 export async function connectClient(): Promise<Client> {
   const settings = temporalSettings();
+  const telemetry = await clientTelemetryOptions(); // codec keys and tracing; a bad keys file is a ConfigError
   try {
     const connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: 5_000 });
-    return new Client({ connection, namespace: settings.namespace, ...clientTelemetryOptions() });
+    return new Client({ connection, namespace: settings.namespace, ...telemetry });
   } catch (err) {
     throw new CliError(
       `cannot reach Temporal at ${settings.address} (${(err as Error).message}). Start the dev server with "npm run server" or set TEMPORAL_ADDRESS.`,

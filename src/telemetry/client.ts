@@ -1,5 +1,4 @@
 import type { ClientOptions } from '@temporalio/client';
-import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import { dataConverterOptions } from '../temporal/codec';
 import { startTracing } from './tracing';
 
@@ -11,10 +10,12 @@ import { startTracing } from './tracing';
  */
 export type ClientTelemetryOptions = Pick<ClientOptions, 'dataConverter' | 'interceptors'>;
 
-export function clientTelemetryOptions(role = 'cli', env: NodeJS.ProcessEnv = process.env): ClientTelemetryOptions {
-  const tracing = startTracing(role, env);
-  return {
-    ...dataConverterOptions(env),
-    ...(tracing ? { interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } } : {}),
-  };
+export async function clientTelemetryOptions(
+  role = 'cli',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ClientTelemetryOptions> {
+  const tracing = await startTracing(role, env);
+  if (!tracing) return dataConverterOptions(env);
+  const { OpenTelemetryWorkflowClientInterceptor } = await import('@temporalio/interceptors-opentelemetry/lib/client');
+  return { ...dataConverterOptions(env), interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } };
 }

@@ -88,8 +88,8 @@ export async function startWorkerTelemetry(
   settings: WorkerTelemetrySettings,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<WorkerTelemetry> {
-  const tracing = startTracing(settings.role, env);
-  const clientOptions = clientTelemetryOptions(settings.role, env);
+  const tracing = await startTracing(settings.role, env);
+  const clientOptions = await clientTelemetryOptions(settings.role, env);
   const activityInterceptors: ActivityInterceptorsFactory[] = [];
   let metricsServer: MetricsServer | undefined;
   let registry: Registry | undefined;
