@@ -14,6 +14,7 @@ import { describeLab } from '../src/client/stockroom-client';
 import { isTerminal } from '../src/workflows/campaign-state';
 import { LOCAL_ADDRESS, ensureLocalServer, stopLocalServer } from '../src/devserver/local-server';
 import { stopProcess } from '../src/devserver/dev-server';
+import { clientTelemetryOptions } from '../src/telemetry/client';
 
 /**
  * `npm run demo -- [config.yaml] [--lab-profile FILE]`: runs a campaign to completion, for real.
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
   try {
     await Promise.all(workers.map((w) => w.ready));
     const connection = await Connection.connect({ address: LOCAL_ADDRESS });
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', ...(await clientTelemetryOptions('demo')) });
     const opts = { client };
     const lab = await describeLab(opts);
     const { problems, warnings } = checkConfigAgainstLab(config, lab);

@@ -9,6 +9,7 @@ import {
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { temporalSettings } from '../temporal/connection';
+import { clientTelemetryOptions } from '../telemetry/client';
 import {
   approveBatchUpdate,
   confirmActionUpdate,
@@ -49,9 +50,10 @@ export interface CampaignClientOptions {
 
 export async function connectClient(): Promise<Client> {
   const settings = temporalSettings();
+  const telemetry = await clientTelemetryOptions(); // codec keys and tracing; a bad keys file is a ConfigError
   try {
     const connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: 5_000 });
-    return new Client({ connection, namespace: settings.namespace });
+    return new Client({ connection, namespace: settings.namespace, ...telemetry });
   } catch (err) {
     throw new CliError(
       `cannot reach Temporal at ${settings.address} (${(err as Error).message}). Start the dev server with "npm run server" or set TEMPORAL_ADDRESS.`,
@@ -74,18 +76,28 @@ export function campaignIdFor(config: CampaignConfig, explicitId?: string): stri
 
 /** The workflow start options of a campaign, shared by immediate, delayed and scheduled starts. */
 export function campaignStartOptions(opts: CampaignClientOptions, config: CampaignConfig, campaignId: string) {
+  // The server stores search attributes in clear: when this client encrypts payloads, names stay out of them.
+  const searchableNames = opts.client.options.loadedDataConverter.payloadCodecs.length === 0;
   return {
     taskQueue: opts.orchestrationTaskQueue ?? taskQueuesFromEnv().orchestration,
-    args: [{ config, labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab }] as Parameters<
-      typeof campaignWorkflow
-    >,
+    args: [
+      {
+        config,
+        labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab,
+        ...(searchableNames ? {} : { searchableNames }),
+      },
+    ] as Parameters<typeof campaignWorkflow>,
     staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
     priority: { priorityKey: config.priority, fairnessKey: campaignId },
     typedSearchAttributes: [
       { key: CAMPAIGN_ID, value: campaignId },
       { key: CAMPAIGN_STATUS, value: 'running' },
-      { key: CELL_LINE, value: config.cellLines },
-      { key: COMPOUND, value: config.compounds },
+      ...(searchableNames
+        ? [
+            { key: CELL_LINE, value: config.cellLines },
+            { key: COMPOUND, value: config.compounds },
+          ]
+        : []),
       { key: ASSAY, value: config.assay },
     ],
   };

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createLabActivities } from '../activities/lab-activities';
 import { loadLabConfig, type LabConfig } from '../config/lab-config';
 import { InstrumentGuard } from '../instruments/instrument-guard';
@@ -12,6 +12,7 @@ import { compoundPricing, virtualLabCatalogue } from '../lab/catalogue';
 import { builtinLabProfile, labProfileFromArgs, type LabProfile } from '../config/lab-profile';
 import { stockForProfile } from '../inventory/default-stock';
 import { temporalSettings } from '../temporal/connection';
+import { startWorkerTelemetry, workerTelemetrySettings } from '../telemetry';
 import {
   instrumentTaskQueue,
   inventoryTaskQueue,
@@ -47,6 +48,8 @@ export interface LabWorkersOptions {
   instruments?: readonly OperationInstrument[];
   /** Serve the stockroom queue too (default true; one per process). */
   stockroom?: boolean;
+  /** Added to every Worker.create (codec, interceptors, sinks: see src/telemetry). */
+  workerOptions?: Partial<WorkerOptions>;
 }
 
 export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
@@ -61,6 +64,7 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
       ? []
       : [
           Worker.create({
+            ...options.workerOptions,
             connection: options.connection,
             namespace: options.namespace,
             taskQueue: inventoryTaskQueue(options.labTaskQueue),
@@ -71,6 +75,7 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
     ...stockroom,
     ...instruments.map((instrument) =>
       Worker.create({
+        ...options.workerOptions,
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: instrumentTaskQueue(options.labTaskQueue, instrument),
@@ -102,8 +107,11 @@ export function parseInstruments(argv: string[]): OperationInstrument[] {
   const chosen: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--instrument' && argv[i + 1]) chosen.push(...argv[++i]!.split(','));
-    else if (argv[i] === '--profile') i++;
-    else throw new Error(`unknown option "${argv[i]}"; allowed: --instrument NAME[,NAME…], --profile FILE`);
+    else if (argv[i] === '--profile' || argv[i] === '--metrics-port') i++;
+    else
+      throw new Error(
+        `unknown option "${argv[i]}"; allowed: --instrument NAME[,NAME…], --profile FILE, --metrics-port PORT`,
+      );
   }
   const fromEnv = process.env.CELLOS_INSTRUMENTS?.split(',').filter(Boolean) ?? [];
   const all = [...chosen, ...fromEnv];
@@ -117,11 +125,16 @@ export function parseInstruments(argv: string[]): OperationInstrument[] {
 }
 
 async function main(): Promise<void> {
+  const { profile, source } = labProfileFromArgs(process.argv.slice(2));
+  // Codec, metrics and tracing; first, because the Temporal runtime is installed before any connection.
+  const telemetry = await startWorkerTelemetry({
+    ...workerTelemetrySettings('lab', process.argv.slice(2)),
+    pricing: (compound) => compoundPricing(profile, compound),
+  });
   const settings = temporalSettings();
   const instruments = parseInstruments(process.argv.slice(2));
   const labConfig = loadLabConfig();
   const connection = await NativeConnection.connect(settings.connectionOptions);
-  const { profile, source } = labProfileFromArgs(process.argv.slice(2));
   const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
   const driver = createVirtualLab({ dbPath, profile });
   const guard = InstrumentGuard.open(dbPath);
@@ -138,7 +151,9 @@ async function main(): Promise<void> {
     labTaskQueue,
     profile,
     instruments,
+    workerOptions: telemetry.workerOptions,
   });
+  if (telemetry.metrics) console.log(`metrics on http://${telemetry.metrics.address}/metrics`);
   console.log(
     `lab worker polling ${instruments.map((i) => `"${instrumentTaskQueue(labTaskQueue, i)}"`).join(', ')} on ${settings.address}; virtual lab "${profile.name}" (${source}), state in ${dbPath}`,
   );
@@ -149,6 +164,7 @@ async function main(): Promise<void> {
     guard.close();
     inventory.close();
     await connection.close();
+    await telemetry.shutdown();
   }
 }
 

@@ -5,6 +5,7 @@ import { createLabServiceActivities } from '../activities/lab-service-activities
 import { createLearnerActivities } from '../activities/learner-activities';
 import { loadLabConfig, type LabConfig } from '../config/lab-config';
 import { temporalSettings } from '../temporal/connection';
+import { startWorkerTelemetry, workerTelemetrySettings } from '../telemetry';
 import { ORCHESTRATION_TASK_QUEUE, taskQueuesFromEnv } from '../temporal/task-queues';
 
 /**
@@ -34,11 +35,18 @@ export async function createOrchestrationWorker(options: OrchestrationWorkerOpti
 }
 
 async function main(): Promise<void> {
+  // Codec, metrics and tracing; first, because the Temporal runtime is installed before any connection.
+  const telemetry = await startWorkerTelemetry(workerTelemetrySettings('orchestration', process.argv.slice(2)));
   const settings = temporalSettings();
   const connection = await NativeConnection.connect(settings.connectionOptions);
   const clientConnection = await Connection.connect(settings.connectionOptions);
-  const client = new Client({ connection: clientConnection, namespace: settings.namespace });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: settings.namespace,
+    ...telemetry.clientOptions,
+  });
   const taskQueue = taskQueuesFromEnv().orchestration;
+  telemetry.observeCampaigns(client, taskQueue);
   // A prebuilt workflow bundle (bundleWorkflowCode's code, in a file) skips bundling at start-up.
   const bundlePath = process.env.CELLOS_WORKFLOW_BUNDLE;
   const worker = await createOrchestrationWorker({
@@ -47,14 +55,17 @@ async function main(): Promise<void> {
     taskQueue,
     client,
     labConfig: loadLabConfig(),
+    ...telemetry.workerOptions,
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
   });
+  if (telemetry.metrics) console.log(`metrics on http://${telemetry.metrics.address}/metrics`);
   console.log(`orchestration worker polling "${taskQueue}" on ${settings.address} (namespace ${settings.namespace})`);
   try {
     await worker.run();
   } finally {
     await clientConnection.close();
     await connection.close();
+    await telemetry.shutdown();
   }
 }
 

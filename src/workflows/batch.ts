@@ -17,6 +17,8 @@ export interface BatchContext {
   labTaskQueue: string;
   iteration: number;
   plateId: string;
+  /** false keeps line and compound names out of search attributes (they are in clear there). */
+  searchableNames?: boolean;
 }
 
 export const CELLS_PER_WELL = { imaging: 5_000, default: 10_000 } as const;
@@ -48,8 +50,12 @@ export async function runBatch(context: BatchContext, batch: Proposal[]): Promis
           priority: { priorityKey: state.snapshot.priorityKey, fairnessKey: state.campaignId },
           typedSearchAttributes: [
             { key: CAMPAIGN_ID, value: state.campaignId },
-            { key: CELL_LINE, value: [proposal.cellLine] },
-            { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
+            ...(context.searchableNames === false
+              ? []
+              : [
+                  { key: CELL_LINE, value: [proposal.cellLine] },
+                  { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
+                ]),
             { key: ASSAY, value: proposal.assay },
           ],
         });

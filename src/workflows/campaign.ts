@@ -34,6 +34,8 @@ import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
 export interface CampaignInput {
   config: CampaignConfig;
   labTaskQueue: string;
+  /** false keeps cell-line and compound names out of the experiments' search attributes (payload encryption on). */
+  searchableNames?: boolean;
   /** Present only when continuing as new. */
   snapshot?: CampaignSnapshot;
 }
@@ -210,7 +212,8 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
         await holdWhilePaused();
         if (state.snapshot.stopRequested) continue;
       }
-      await runBatch({ state, labTaskQueue: input.labTaskQueue, iteration, plateId }, batch);
+      const context = { state, labTaskQueue: input.labTaskQueue, iteration, plateId };
+      await runBatch({ ...context, searchableNames: input.searchableNames !== false }, batch);
     } finally {
       // Releasing also withdraws a request that was never granted.
       state.grantedPlate = undefined;

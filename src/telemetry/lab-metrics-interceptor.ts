@@ -1,0 +1,108 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Context } from '@temporalio/activity';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptorsFactory,
+  Next,
+} from '@temporalio/worker';
+import type { AddCompoundInput, MeasureWellInput, SeedWellInput } from '../activities/lab-activities';
+import { doseCostLines, measureCostLines, seedCostLines, type CompoundPricing, type CostLine } from '../domain/costs';
+import { OUT_OF_STOCK } from '../inventory/consumption';
+import { INSTRUMENT_OFFLINE } from '../lab/driver';
+import { OPERATION_INSTRUMENTS } from '../temporal/task-queues';
+import type { LabMetrics } from './lab-metrics';
+
+/**
+ * Records the lab metrics around every lab activity, in the worker: the activities themselves
+ * stay as they are, and workflow code (which replays) records nothing. What each step spent comes
+ * from the same price lines the campaign's budget is charged with.
+ *
+ * Counts are per completed activity execution: an attempt whose completion was lost (worker killed
+ * after the instrument finished) is counted again when it is retried.
+ */
+type Pricing = (compound: string) => CompoundPricing | undefined;
+const STEPS: Record<string, { step: string; cost: (input: never, pricing: Pricing) => CostLine[] }> = {
+  seedWell: { step: 'seed', cost: (input: SeedWellInput) => seedCostLines(input.assay) },
+  addCompound: {
+    step: 'dose',
+    cost: (input: AddCompoundInput, pricing: Pricing) =>
+      doseCostLines(input.doseMicromolar, input.compound === '' ? undefined : pricing(input.compound)),
+  },
+  measureWell: { step: 'measure', cost: (input: MeasureWellInput) => measureCostLines(input.assay) },
+};
+
+export function labMetricsInterceptor(
+  metrics: LabMetrics,
+  pricing: Pricing = () => undefined,
+): ActivityInterceptorsFactory {
+  // Experiments waiting for stock or an instrument, by "<workflowId>/<activity type>", with when the wait began.
+  const waiting = new Map<string, { kind: 'stock' | 'instrument'; sinceMs: number }>();
+  const setWaiting = (key: string, kind: 'stock' | 'instrument' | undefined) => {
+    const previous = waiting.get(key);
+    if (previous?.kind === kind) return;
+    if (previous) {
+      waiting.delete(key);
+      metrics.waitingExperiments.dec({ kind: previous.kind });
+      metrics.waitSeconds.observe({ kind: previous.kind }, (Date.now() - previous.sinceMs) / 1000);
+    }
+    if (kind) {
+      waiting.set(key, { kind, sinceMs: Date.now() });
+      metrics.waitingExperiments.inc({ kind });
+    }
+  };
+
+  return (ctx: Context) => ({ inbound: new LabMetricsInbound(ctx, metrics, setWaiting, pricing) });
+}
+
+class LabMetricsInbound implements ActivityInboundCallsInterceptor {
+  constructor(
+    private readonly ctx: Context,
+    private readonly metrics: LabMetrics,
+    private readonly setWaiting: (key: string, kind: 'stock' | 'instrument' | undefined) => void,
+    private readonly pricing: Pricing,
+  ) {}
+
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    const info = this.ctx.info;
+    const spec = STEPS[info.activityType];
+    if (!spec) return next(input);
+    const args = input.args[0] as (SeedWellInput | AddCompoundInput | MeasureWellInput) & { assay?: string };
+    const instrument = OPERATION_INSTRUMENTS.find((i) => info.taskQueue.endsWith(`-${i}`)) ?? 'unknown';
+    const waitKey = `${info.workflowExecution?.workflowId ?? info.activityId}/${info.activityType}`;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await next(input);
+      const elapsed = seconds();
+      this.setWaiting(waitKey, undefined);
+      this.metrics.steps.inc({ step: spec.step, outcome: 'ok' });
+      this.metrics.instrumentBusySeconds.inc({ instrument }, elapsed);
+      this.metrics.operationSeconds.observe({ instrument, step: spec.step }, elapsed);
+      for (const line of spec.cost(args as never, this.pricing)) {
+        if (line.usd > 0) this.metrics.spendUsd.inc({ category: line.category, campaign: args.campaignId }, line.usd);
+      }
+      if (spec.step === 'measure') this.metrics.wells.inc({ outcome: 'done', assay: args.assay ?? 'unknown' });
+      return result;
+    } catch (err) {
+      const type = err instanceof ApplicationFailure ? err.type : undefined;
+      if (type === OUT_OF_STOCK || type === INSTRUMENT_OFFLINE) {
+        // Nothing ran: the workflow waits on a timer and tries the step again.
+        if (type === OUT_OF_STOCK) this.metrics.stockShortages.inc();
+        this.setWaiting(waitKey, type === OUT_OF_STOCK ? 'stock' : 'instrument');
+        this.metrics.steps.inc({ step: spec.step, outcome: 'waiting' });
+      } else if (type === 'InstrumentBusy') {
+        this.metrics.steps.inc({ step: spec.step, outcome: 'retried' });
+      } else {
+        this.metrics.instrumentBusySeconds.inc({ instrument }, seconds());
+        const permanent = err instanceof ApplicationFailure && err.nonRetryable;
+        this.metrics.steps.inc({ step: spec.step, outcome: permanent ? 'failed' : 'retried' });
+        if (permanent) {
+          this.setWaiting(waitKey, undefined);
+          this.metrics.wells.inc({ outcome: 'failed', assay: args.assay ?? 'unknown' });
+        }
+      }
+      throw err;
+    }
+  }
+}
