@@ -12,6 +12,7 @@ import type {
 import type { Step } from '../inventory/consumption';
 import type { LabCatalogue } from '../domain/lab-catalogue';
 import { type CampaignCost, campaignCosts, totalCost } from '../inventory/ledger';
+import { MAX_RESTOCK_AMOUNT } from '../inventory/consumption';
 
 /**
  * Inventory activities: draw what a lab step consumes, restock, and report levels and spending.
@@ -52,7 +53,8 @@ export const restockRequestSchema = z.strictObject({
     z
       .number()
       .finite()
-      .positive("must be a positive amount in the item's unit (e.g. 960 tips, 500 mL of DMEM, 200 µL of a compound)"),
+      .positive("must be a positive amount in the item's unit (e.g. 960 tips, 500 mL of DMEM, 200 µL of a compound)")
+      .max(MAX_RESTOCK_AMOUNT, `must be at most ${MAX_RESTOCK_AMOUNT} in the item's unit`),
   ),
   lot: z.string().trim().min(1, 'must not be empty when given').max(64).optional(),
   stockConcentrationMicromolar: numeric(

@@ -134,10 +134,26 @@ export function parsePriority(text: string): number {
 
 /** `--at` must be an ISO 8601 time in the future (and within a year). Returns the delay in ms. */
 export function parseStartAt(text: string, nowMs = Date.now()): number {
+  // Strict ISO 8601 with a zone: a time without one would silently be read as this machine's local time.
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
   const at = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(at)) {
-    throw new CliError(`--at: "${text}" is not a time; give ISO 8601 such as 2026-11-26T08:00:00Z`, 2);
+  if (!match || Number.isNaN(at)) {
+    throw new CliError(
+      `--at: "${text}" is not a time; give ISO 8601 with a zone, such as 2026-11-26T08:00:00Z or 2026-11-26T09:00:00+01:00`,
+      2,
+    );
   }
+  // Date.parse rolls 2027-02-30 over to March 2: refuse a calendar date that does not exist.
+  const [, y, mo, d, h, mi, sec] = match;
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (
+    day.getUTCMonth() !== Number(mo) - 1 ||
+    day.getUTCDate() !== Number(d) ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(sec ?? 0) > 59
+  )
+    throw new CliError(`--at: "${text}" is not a date and time that exists`, 2);
   const delay = at - nowMs;
   if (delay <= 0)
     throw new CliError(`--at: ${text} is in the past; give a future time or leave --at out to start now`, 2);

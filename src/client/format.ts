@@ -148,8 +148,10 @@ export function resultsCsv(r: CampaignResults): string {
     o.costUsd,
   ];
   const escape = (v: string | number | boolean | undefined) => {
-    const s = v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+    const raw = v === undefined ? '' : String(v);
+    // A text cell that a spreadsheet would run as a formula (= + - @, tab, CR) is quoted with a leading '.
+    const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return [CSV_COLUMNS.join(','), ...r.outcomes.map((o) => row(o).map(escape).join(','))].join('\n');
 }

@@ -26,6 +26,10 @@ export type CostCategory = (typeof COST_CATEGORIES)[number];
 export const STEPS = ['seed', 'dose', 'measure'] as const;
 export type Step = (typeof STEPS)[number];
 
+/** The most one restock may add, and the most any item may hold, in the item's unit. */
+export const MAX_RESTOCK_AMOUNT = 10_000_000;
+export const MAX_STOCK_LEVEL = 100_000_000;
+
 /** Names of the stocked consumables, as a person types them in `cellos restock <item> <amount>`. */
 export const ITEMS = {
   plate96: 'plate-96',

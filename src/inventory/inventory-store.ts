@@ -11,6 +11,8 @@ import {
   type ItemDefinition,
   type ItemKind,
   OUT_OF_STOCK,
+  MAX_RESTOCK_AMOUNT,
+  MAX_STOCK_LEVEL,
   round9,
   type Step,
   STEPS,
@@ -189,12 +191,29 @@ export class InventoryStore {
     db.pragma('foreign_keys = ON');
     db.transaction(() => db.exec(SCHEMA)).immediate();
     const store = new InventoryStore(db);
+    store.repairLevels();
     store.ensureItems(options.initialStock ?? DEFAULT_STOCK);
     return store;
   }
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Levels that no restock could have made (infinite, NaN, above MAX_STOCK_LEVEL: a file written
+   * before restocks were bounded) are set to 0, so reports can never be poisoned; the item needs
+   * a count and a restock. Returns the items repaired.
+   */
+  repairLevels(): string[] {
+    const bad = this.db
+      .prepare('SELECT item FROM inventory_items WHERE NOT (level >= 0 AND level <= ?)')
+      .all(MAX_STOCK_LEVEL) as { item: string }[];
+    if (bad.length > 0)
+      this.db
+        .prepare('UPDATE inventory_items SET level = 0, updated_at = ? WHERE NOT (level >= 0 AND level <= ?)')
+        .run(now(), MAX_STOCK_LEVEL);
+    return bad.map((b) => b.item);
   }
 
   /** Create the items that do not exist yet, at their defined level (recorded as initial stock). */
@@ -349,8 +368,8 @@ export class InventoryStore {
             return toRestock(prior);
           }
         }
-        if (!Number.isFinite(input.amount) || input.amount <= 0)
-          throw new RangeError(`amount must be a positive number (got ${input.amount})`);
+        if (!Number.isFinite(input.amount) || input.amount <= 0 || input.amount > MAX_RESTOCK_AMOUNT)
+          throw new RangeError(`amount must be a positive number up to ${MAX_RESTOCK_AMOUNT} (got ${input.amount})`);
         const conc = input.stockConcentrationMicromolar;
         const at = now();
         let item = this.resolveItem(input.item);
@@ -387,6 +406,10 @@ export class InventoryStore {
             );
         }
         const levelAfter = round9(item.level + input.amount);
+        if (levelAfter > MAX_STOCK_LEVEL)
+          throw new RangeError(
+            `${item.item} would hold ${levelAfter} ${item.unit}, above the most any item may hold (${MAX_STOCK_LEVEL}); allowed: at most ${round9(MAX_STOCK_LEVEL - item.level)} more`,
+          );
         this.db
           .prepare(
             `UPDATE inventory_items SET level = ?, lot = coalesce(?, lot),

@@ -277,3 +277,34 @@ describe('the lab file', () => {
     expect(openStore(path).getItem('tips')?.level).toBe(4_799);
   });
 });
+
+describe('bounded stock', () => {
+  it('refuses a restock beyond the bounds before anything changes, and repairs a poisoned level on open', async () => {
+    const { MAX_RESTOCK_AMOUNT, MAX_STOCK_LEVEL } = await import('../../src/inventory/consumption');
+    const path = tempDbPath();
+    const store = openStore(path);
+    const before = store.getItem('tips')!.level;
+    expect(() => store.restock({ item: 'tips', amount: 1e308 })).toThrow(/positive number up to 10000000/);
+    expect(() => store.restock({ item: 'tips', amount: Infinity })).toThrow(/positive number/);
+    for (let i = 0; i < Math.floor(MAX_STOCK_LEVEL / MAX_RESTOCK_AMOUNT); i++)
+      if (store.getItem('tips')!.level + MAX_RESTOCK_AMOUNT <= MAX_STOCK_LEVEL)
+        store.restock({ item: 'tips', amount: MAX_RESTOCK_AMOUNT });
+    expect(() => store.restock({ item: 'tips', amount: MAX_RESTOCK_AMOUNT })).toThrow(
+      /above the most any item may hold/,
+    );
+    expect(store.getItem('tips')!.level).toBeLessThanOrEqual(MAX_STOCK_LEVEL);
+    store.close();
+    // A file written before the bounds: an infinite level is repaired to 0 when the lab opens it.
+    const raw = new Database(path);
+    raw.prepare("UPDATE inventory_items SET level = 9e999 WHERE item = 'tips'").run();
+    raw.close();
+    const reopened = openStore(path);
+    try {
+      expect(reopened.getItem('tips')!.level).toBe(0);
+      expect(reopened.listItems().every((i) => Number.isFinite(i.level))).toBe(true);
+      expect(before).toBeGreaterThan(0);
+    } finally {
+      reopened.close();
+    }
+  });
+});
