@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openLabDatabase } from '../lab/sqlite';
+import type Database from 'better-sqlite3';
 
 /**
  * Capacity of an instrument, enforced where the instrument is: leases in the lab's SQLite file.
@@ -30,10 +29,7 @@ export class InstrumentGuard {
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): InstrumentGuard {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
+    const db = openLabDatabase(path);
     db.exec(`
       CREATE TABLE IF NOT EXISTS instrument_leases (
         instrument TEXT NOT NULL,

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openLabDatabase } from '../lab/sqlite';
+import type Database from 'better-sqlite3';
 import { LabFault } from '../lab/driver';
 import { isWellName } from '../lab/plate';
 import {
@@ -184,11 +183,7 @@ export class InventoryStore {
    * of `initialStock` the lab does not have yet. Safe to call from many processes at once.
    */
   static open(path: string, options: OpenInventoryOptions = {}): InventoryStore {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
+    const db = openLabDatabase(path);
     db.transaction(() => db.exec(SCHEMA)).immediate();
     const store = new InventoryStore(db);
     store.repairLevels();

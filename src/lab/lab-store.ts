@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { openLabDatabase } from './sqlite';
+import type Database from 'better-sqlite3';
 import type { CellLineBiology } from '../config/lab-profile';
 import type { Assay, RawReadout, WellLocation } from '../domain/types';
 import { type DoseReceipt, type FaultProfile, LabFault, type PairResponseTruth, type SeedReceipt } from './driver';
@@ -174,11 +173,7 @@ export class LabStore {
    * lets concurrent worker processes queue for the write lock instead of failing.
    */
   static open(path: string): LabStore {
-    mkdirSync(dirname(path), { recursive: true });
-    const db = new Database(path);
-    db.pragma('busy_timeout = 5000');
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
+    const db = openLabDatabase(path);
     db.transaction(() => {
       db.exec(SCHEMA);
       for (const m of MIGRATIONS) {
