@@ -6,7 +6,8 @@ import type {
   ActivityInterceptorsFactory,
   Next,
 } from '@temporalio/worker';
-import type { AddCompoundInput, MeasureWellInput, SeedWellInput } from '../activities/lab-activities';
+import type { DosePlateInput, ReadPlateInput, SeedPlateInput } from '../activities/lab-activities';
+import type { PlateStepReport } from '../instruments/plate-driver';
 import { doseCostLines, measureCostLines, seedCostLines, type CompoundPricing, type CostLine } from '../domain/costs';
 import { OUT_OF_STOCK } from '../inventory/consumption';
 import { INSTRUMENT_OFFLINE } from '../lab/driver';
@@ -22,15 +23,26 @@ import type { LabMetrics } from './lab-metrics';
  * after the instrument finished) is counted again when it is retried.
  */
 type Pricing = (compound: string) => CompoundPricing | undefined;
-const STEPS: Record<string, { step: string; cost: (input: never, pricing: Pricing) => CostLine[] }> = {
-  seedWell: { step: 'seed', cost: (input: SeedWellInput) => seedCostLines(input.assay) },
-  addCompound: {
-    step: 'dose',
-    cost: (input: AddCompoundInput, pricing: Pricing) =>
-      doseCostLines(input.doseMicromolar, input.compound === '' ? undefined : pricing(input.compound)),
-  },
-  measureWell: { step: 'measure', cost: (input: MeasureWellInput) => measureCostLines(input.assay) },
-};
+/** What each plate step spent: the price lines of each well it did. */
+const STEPS: Record<string, { step: string; cost: (input: never, done: Set<string>, pricing: Pricing) => CostLine[] }> =
+  {
+    seedPlate: {
+      step: 'seed',
+      cost: (input: SeedPlateInput, done) => input.wells.filter((w) => done.has(w.well)).flatMap(() => seedCostLines(input.assay)),
+    },
+    dosePlate: {
+      step: 'dose',
+      cost: (input: DosePlateInput, done, pricing) =>
+        input.wells
+          .filter((w) => done.has(w.well))
+          .flatMap((w) => doseCostLines(w.doseMicromolar, w.compound === '' ? undefined : pricing(w.compound))),
+    },
+    readPlate: {
+      step: 'measure',
+      cost: (input: ReadPlateInput, done) =>
+        input.wells.filter((w) => done.has(w.well)).flatMap(() => measureCostLines(input.assay)),
+    },
+  };
 
 export function labMetricsInterceptor(
   metrics: LabMetrics,
@@ -67,22 +79,25 @@ class LabMetricsInbound implements ActivityInboundCallsInterceptor {
     const info = this.ctx.info;
     const spec = STEPS[info.activityType];
     if (!spec) return next(input);
-    const args = input.args[0] as (SeedWellInput | AddCompoundInput | MeasureWellInput) & { assay?: string };
+    const args = input.args[0] as SeedPlateInput | DosePlateInput | ReadPlateInput;
     const instrument = OPERATION_INSTRUMENTS.find((i) => info.taskQueue.endsWith(`-${i}`)) ?? 'unknown';
     const waitKey = `${info.workflowExecution?.workflowId ?? info.activityId}/${info.activityType}`;
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     try {
-      const result = await next(input);
+      const result = (await next(input)) as PlateStepReport<unknown>;
       const elapsed = seconds();
+      const done = new Set(result.wells.filter((w) => w.ok).map((w) => w.well));
       this.setWaiting(waitKey, undefined);
       this.metrics.steps.inc({ step: spec.step, outcome: 'ok' });
       this.metrics.instrumentBusySeconds.inc({ instrument }, elapsed);
       this.metrics.operationSeconds.observe({ instrument, step: spec.step }, elapsed);
-      for (const line of spec.cost(args as never, this.pricing)) {
+      for (const line of spec.cost(args as never, done, this.pricing)) {
         if (line.usd > 0) this.metrics.spendUsd.inc({ category: line.category, campaign: args.campaignId }, line.usd);
       }
-      if (spec.step === 'measure') this.metrics.wells.inc({ outcome: 'done', assay: args.assay ?? 'unknown' });
+      const failed = result.wells.length - done.size;
+      if (spec.step === 'measure' && done.size > 0) this.metrics.wells.inc({ outcome: 'done', assay: args.assay }, done.size);
+      if (failed > 0) this.metrics.wells.inc({ outcome: 'failed', assay: args.assay }, failed);
       return result;
     } catch (err) {
       const type = err instanceof ApplicationFailure ? err.type : undefined;
@@ -99,7 +114,7 @@ class LabMetricsInbound implements ActivityInboundCallsInterceptor {
         this.metrics.steps.inc({ step: spec.step, outcome: permanent ? 'failed' : 'retried' });
         if (permanent) {
           this.setWaiting(waitKey, undefined);
-          this.metrics.wells.inc({ outcome: 'failed', assay: args.assay ?? 'unknown' });
+          this.metrics.wells.inc({ outcome: 'failed', assay: args.assay }, args.wells.length);
         }
       }
       throw err;

@@ -66,7 +66,14 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
 
   setHandler(messages.pauseSignal, (request) => state.pause(request?.reason));
   setHandler(messages.resumeSignal, () => state.resume());
-  setHandler(messages.stopSignal, (request) => state.stop(request?.reason));
+  setHandler(messages.stopSignal, async (request) => {
+    state.stop(request?.reason);
+    // A plate waiting for stock or an instrument ends that wait; wells already incubating finish.
+    if (state.activePlateWorkflowId)
+      await getExternalWorkflowHandle(state.activePlateWorkflowId)
+        .signal(messages.plateStopSignal, request)
+        .catch(() => undefined);
+  });
   setHandler(messages.instrumentWaitSignal, (wait) => state.noteWaiting(wait));
   setHandler(messages.incubatorSlotGrantedSignal, ({ plateId }) => void (state.grantedPlate = plateId));
   setHandler(messages.setBudgetUpdate, ({ budgetUsd }) => state.setBudget(budgetUsd), {
@@ -76,10 +83,11 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     messages.setPriorityUpdate,
     async ({ priorityKey }) => {
       const result = state.setPriority(priorityKey);
-      // Operations not yet scheduled (next steps of running wells, the incubator queue) use the new priority.
-      const tell = [...state.running.values()].map((r) =>
-        getExternalWorkflowHandle(r.workflowId).signal(messages.experimentPrioritySignal, { priorityKey }),
-      );
+      // Operations not yet scheduled (the running plate's next steps, the incubator queue) use the new priority.
+      const plate = state.activePlateWorkflowId;
+      const tell = plate
+        ? [getExternalWorkflowHandle(plate).signal(messages.experimentPrioritySignal, { priorityKey })]
+        : [];
       tell.push(incubator.signal(messages.incubatorPrioritySignal, { holderWorkflowId: campaignId, priorityKey }));
       await Promise.all(tell.map((p) => p.catch(() => undefined)));
       return result;

@@ -11,7 +11,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { LabDriver } from '../../src/lab/driver';
+import type { VirtualLab } from '../../src/lab/virtual-lab';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
@@ -63,7 +63,7 @@ export interface RunningLab {
   orchestrationTaskQueue: string;
   labTaskQueue: string;
   labDbPath: string;
-  driver: LabDriver;
+  driver: VirtualLab;
   /** Starts workers for more instruments of this lab and runs them until `until` settles. */
   serve<T>(instruments: OperationInstrument[], until: Promise<T>): Promise<T>;
 }
@@ -76,7 +76,7 @@ export async function withWorkers<T>(
   env: TemporalTestEnv,
   body: (lab: RunningLab) => Promise<T>,
   options: {
-    wrapDriver?: (driver: LabDriver) => LabDriver;
+    wrapDriver?: (driver: VirtualLab) => VirtualLab;
     labConfig?: LabConfig;
     labTaskQueue?: string;
     initialStock?: readonly ItemDefinition[];

@@ -1,7 +1,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
-import { INSTRUMENT_OFFLINE, LabFault, type LabDriver } from '../../src/lab/driver';
+import { INSTRUMENT_OFFLINE, LabFault } from '../../src/lab/driver';
+import type { VirtualLab } from '../../src/lab/virtual-lab';
 import { LabStore } from '../../src/lab/lab-store';
 import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
 import { profileWithFaults, testConfig } from '../helpers/configs';
@@ -19,12 +20,12 @@ afterAll(async () => {
 describe('campaign workflow on the real dev server', () => {
   it('matches every result to its proposal by id even when experiments finish in reverse order', async () => {
     // Reads of later wells finish first: completion order is the reverse of start order.
-    const slowEarlyWells = (driver: LabDriver): LabDriver => ({
+    // With a plate read, wells of one plate finish together: reverse the order of the plate's report.
+    const slowEarlyWells = (driver: VirtualLab): VirtualLab => ({
       ...driver,
-      async read(request) {
-        const column = Number(request.location.well.slice(1));
-        await new Promise((r) => setTimeout(r, Math.max(0, 12 - column) * 150));
-        return driver.read(request);
+      async readPlate(request) {
+        const report = await driver.readPlate(request);
+        return { ...report, wells: [...report.wells].reverse() };
       },
     });
     await withWorkers(
@@ -196,11 +197,11 @@ describe('campaign workflow on the real dev server', () => {
 
   it('waits for an offline instrument, names it in the status, and continues when it is back', async () => {
     let readerOnline = false;
-    const offlineReader = (driver: LabDriver): LabDriver => ({
+    const offlineReader = (driver: VirtualLab): VirtualLab => ({
       ...driver,
-      async read(request) {
+      async readPlate(request) {
         if (!readerOnline) throw new LabFault(INSTRUMENT_OFFLINE, 'plate reader is offline', false, 'plate reader');
-        return driver.read(request);
+        return driver.readPlate(request);
       },
     });
     await withWorkers(
