@@ -322,10 +322,22 @@ async function withLease<T>(
 /**
  * Hardware faults as Temporal failures: an offline instrument or a shortage goes back to the plate
  * workflow (non-retryable here: it waits on a timer and says what it waits for); a permanent fault
- * of the whole step fails it; a transient one is retried by the activity's policy.
+ * of the whole step fails it (every well still on the plate then fails with its type); a transient
+ * one is retried by the activity's policy. A driver error that names its own `type` and
+ * `nonRetryable` keeps both.
  */
 function asActivityFailure(err: unknown, instrument: OperationInstrument): unknown {
-  if (!(err instanceof LabFault)) return err;
+  if (!(err instanceof LabFault)) {
+    // A driver's own typed error (the Opentrons driver's: protocol rejected, step refused, robot unavailable).
+    const typed = err as { type?: unknown; nonRetryable?: unknown; message?: unknown };
+    if (err instanceof Error && typeof typed.type === 'string')
+      return ApplicationFailure.create({
+        message: err.message,
+        type: typed.type,
+        nonRetryable: typed.nonRetryable === true,
+      });
+    return err;
+  }
   if (err.type === INSTRUMENT_OFFLINE || err.type === OUT_OF_STOCK) {
     return ApplicationFailure.create({
       message: err.message,

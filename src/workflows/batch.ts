@@ -25,7 +25,15 @@ export interface BatchContext {
 
 export const CELLS_PER_WELL = { imaging: 5_000, default: 10_000 } as const;
 
-export async function runBatch(context: BatchContext, batch: Proposal[]): Promise<void> {
+/**
+ * `plateDone` runs as soon as the plate workflow ends (its plate is out of the incubator), before
+ * the campaign has collected every well's outcome: the campaign frees the incubator slot there.
+ */
+export async function runBatch(
+  context: BatchContext,
+  batch: Proposal[],
+  plateDone: () => Promise<void> = async () => undefined,
+): Promise<void> {
   const { state } = context;
   const plateWorkflowId = `${state.campaignId}/plate-p${String(context.iteration).padStart(3, '0')}`;
   const wells = batch.map((proposal, index) => ({ proposal, input: experimentInput(context, proposal, index) }));
@@ -51,7 +59,12 @@ export async function runBatch(context: BatchContext, batch: Proposal[]): Promis
   state.activePlateWorkflowId = plateWorkflowId;
   const plate = executeChild(plateWorkflow, {
     workflowId: plateWorkflowId,
-    args: [plateInput(context, wells.map(({ proposal, input }, i) => ({ proposal, input, workflowId: children[i]!.workflowId })))],
+    args: [
+      plateInput(
+        context,
+        wells.map(({ proposal, input }, i) => ({ proposal, input, workflowId: children[i]!.workflowId })),
+      ),
+    ],
     staticSummary: `plate ${context.plateId.slice(context.plateId.lastIndexOf('-') + 1)}: ${batch.length} wells, iteration ${context.iteration}`,
     typedSearchAttributes: [{ key: CAMPAIGN_ID, value: state.campaignId }],
   })
@@ -59,6 +72,7 @@ export async function runBatch(context: BatchContext, batch: Proposal[]): Promis
     .catch((err: unknown) => `the plate workflow failed: ${err instanceof Error ? err.message : String(err)}`)
     .then(async (reason) => {
       state.activePlateWorkflowId = undefined;
+      await plateDone();
       // A well whose plate ended without its outcome must not wait forever.
       await Promise.all(
         children
@@ -69,7 +83,12 @@ export async function runBatch(context: BatchContext, batch: Proposal[]): Promis
   await Promise.all([
     plate,
     ...children.map(async ({ proposal, input, handle, workflowId }) => {
-      const base = { proposal, location: input.location, experimentWorkflowId: workflowId, iteration: context.iteration };
+      const base = {
+        proposal,
+        location: input.location,
+        experimentWorkflowId: workflowId,
+        iteration: context.iteration,
+      };
       let outcome: ExperimentOutcome;
       try {
         const report = await handle.result();

@@ -203,6 +203,15 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     }
 
     const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      state.grantedPlate = undefined;
+      await incubator
+        .signal(messages.releaseIncubatorSlotSignal, { plateId, holderWorkflowId: campaignId })
+        .catch(() => undefined);
+    };
     await requestIncubatorSlot({
       labTaskQueue: input.labTaskQueue,
       request: { holderWorkflowId: campaignId, plateId, priorityKey: state.snapshot.priorityKey },
@@ -221,13 +230,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
         if (state.snapshot.stopRequested) continue;
       }
       const context = { state, labTaskQueue: input.labTaskQueue, iteration, plateId };
-      await runBatch({ ...context, searchableNames: input.searchableNames !== false }, batch);
+      // The slot is free once the plate is read, while the wells' outcomes are still being collected.
+      await runBatch({ ...context, searchableNames: input.searchableNames !== false }, batch, release);
     } finally {
-      // Releasing also withdraws a request that was never granted.
-      state.grantedPlate = undefined;
-      await incubator
-        .signal(messages.releaseIncubatorSlotSignal, { plateId, holderWorkflowId: campaignId })
-        .catch(() => undefined);
+      await release(); // also withdraws a request that was never granted
     }
     state.normaliseIteration(iteration);
     state.snapshot.iteration = iteration;

@@ -68,9 +68,10 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
     if (!outcome.ok) {
       throw ApplicationFailure.create({
         type: outcome.failure.type,
-        message: outcome.failure.type === NOT_RUN_STOPPED
-          ? outcome.failure.message
-          : `${step} failed: ${outcome.failure.message}`,
+        message:
+          outcome.failure.type === NOT_RUN_STOPPED
+            ? outcome.failure.message
+            : `${step} failed: ${outcome.failure.message}`,
         nonRetryable: true,
         details: [{ costUsd: round6(spentUsd), completedSteps } satisfies ExperimentFailureDetails],
       });

@@ -101,11 +101,15 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   let instrumentSeconds = 0;
   const counts = { seed: 0, dose: 0, measure: 0 };
 
-  /** Runs one plate step through outages, tells each well its outcome, keeps the wells that succeeded. */
+  /**
+   * Runs one plate step through outages and keeps the wells that succeeded. Returns the telling
+   * of each well's outcome to its experiment, which the caller awaits beside the next timer: the
+   * incubation starts when the step ends, not when the news has been delivered.
+   */
   const step = async <T>(
     name: messages.WellStep,
     run: () => Promise<PlateStepReport<T>>,
-  ): Promise<void> => {
+  ): Promise<{ told: Promise<void> }> => {
     const plateStepKey = `${input.plateId}/${name === 'measure' ? 'read' : name}`;
     let report: PlateStepReport<T> | undefined;
     let failure: { type: string; message: string } | undefined;
@@ -137,18 +141,33 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
         },
       ];
     });
-    await Promise.all(
-      reports.map(([w, r]) =>
-        getExternalWorkflowHandle(w.experimentWorkflowId)
-          .signal(messages.wellStepSignal, r)
-          .catch(() => undefined), // an experiment that ended (cancelled) needs no news
-      ),
-    );
     alive = reports.filter(([, r]) => r.outcome.ok).map(([w]) => w);
     counts[name] = alive.length;
+    const told = Promise.all(
+      reports.map(
+        ([w, r]) =>
+          getExternalWorkflowHandle(w.experimentWorkflowId)
+            .signal(messages.wellStepSignal, r)
+            .catch(() => undefined), // an experiment that ended (cancelled) needs no news
+      ),
+    ).then(() => undefined);
+    return { told };
+  };
+  const incubate = (hours: number, what: string) =>
+    sleep(labHours(hours, input.secondsPerLabHour), { summary: `${what} ${hours} h` });
+  // Every well hears its last outcome before the plate ends (the campaign then knows all is told).
+  const finish = async ({ told }: { told: Promise<void> }): Promise<PlateReport> => {
+    await told;
+    return {
+      plateId: input.plateId,
+      seeded: counts.seed,
+      dosed: counts.dose,
+      measured: counts.measure,
+      instrumentSeconds,
+    };
   };
 
-  await step('seed', () =>
+  const seeded = await step('seed', () =>
     on('liquid-handler', `seed plate ${plate} (${alive.length} wells)`).seedPlate({
       ...base,
       plateLabel: input.plateLabel,
@@ -161,39 +180,34 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
       })),
     }),
   );
-  if (alive.length > 0) {
-    await sleep(labHours(input.protocol.attachmentHours, input.secondsPerLabHour), {
-      summary: `attachment ${input.protocol.attachmentHours} h`,
-    });
-    await step('dose', () =>
-      on('liquid-handler', `dose plate ${plate} (${alive.length} wells)`).dosePlate({
-        ...base,
-        attachmentHours: input.protocol.attachmentHours,
-        wells: alive.map((w) => ({
-          well: w.well,
-          experimentWorkflowId: w.experimentWorkflowId,
-          compound: w.compound,
-          doseMicromolar: w.doseMicromolar,
-          volumeMicrolitres: COMPOUND_MICROLITRES,
-          wellVolumeMicrolitres: MEDIUM_MICROLITRES,
-        })),
-      }),
-    );
-  }
-  if (alive.length > 0) {
-    await sleep(labHours(input.protocol.treatmentHours, input.secondsPerLabHour), {
-      summary: `treatment ${input.protocol.treatmentHours} h`,
-    });
-    const reader: OperationInstrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
-    await step('measure', () =>
-      on(reader, `${input.assay === 'imaging' ? 'image' : 'read'} plate ${plate} (${alive.length} wells)`).readPlate({
-        ...base,
-        treatmentHours: input.protocol.treatmentHours,
-        wells: alive.map((w) => ({ well: w.well, experimentWorkflowId: w.experimentWorkflowId })),
-      }),
-    );
-  }
-  return { plateId: input.plateId, seeded: counts.seed, dosed: counts.dose, measured: counts.measure, instrumentSeconds };
+  if (alive.length === 0) return finish(seeded);
+  await Promise.all([seeded.told, incubate(input.protocol.attachmentHours, 'attachment')]);
+  const dosed = await step('dose', () =>
+    on('liquid-handler', `dose plate ${plate} (${alive.length} wells)`).dosePlate({
+      ...base,
+      attachmentHours: input.protocol.attachmentHours,
+      wells: alive.map((w) => ({
+        well: w.well,
+        experimentWorkflowId: w.experimentWorkflowId,
+        compound: w.compound,
+        doseMicromolar: w.doseMicromolar,
+        volumeMicrolitres: COMPOUND_MICROLITRES,
+        wellVolumeMicrolitres: MEDIUM_MICROLITRES,
+      })),
+    }),
+  );
+  if (alive.length === 0) return finish(dosed);
+  await Promise.all([dosed.told, incubate(input.protocol.treatmentHours, 'treatment')]);
+  const reader: OperationInstrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
+  const verb = input.assay === 'imaging' ? 'image' : 'read';
+  const measured = await step('measure', () =>
+    on(reader, `${verb} plate ${plate} (${alive.length} wells)`).readPlate({
+      ...base,
+      treatmentHours: input.protocol.treatmentHours,
+      wells: alive.map((w) => ({ well: w.well, experimentWorkflowId: w.experimentWorkflowId })),
+    }),
+  );
+  return finish(measured);
 }
 
 class Stopped extends Error {
