@@ -70,7 +70,7 @@ export function withPair(
 }
 
 /** A virtual lab on `dbPath` whose profile is the built-in one changed as `world` says. */
-export function labWith(dbPath: string, world: LabWorld = {}, latencyMs?: number): LabDriver {
+export function labWith(dbPath: string, world: LabWorld = {}, latencyMs?: number): VirtualLab {
   return createVirtualLab({ dbPath, profile: profileWith(world), latencyMs });
 }
 
