@@ -43,7 +43,9 @@ export async function openLabInstruments(options: {
   const { labConfig, virtualLab } = options;
   const serving = new Set(options.serving ?? (['liquid-handler', 'plate-reader', 'imager'] as const));
   const choice = (instrument: OperationInstrument) =>
-    serving.has(instrument) ? (labConfig.drivers[instrument] ?? { driver: 'virtual' as const }) : { driver: 'virtual' as const };
+    serving.has(instrument)
+      ? (labConfig.drivers[instrument] ?? { driver: 'virtual' as const })
+      : { driver: 'virtual' as const };
   const lh = choice('liquid-handler');
   const reader = choice('plate-reader');
   const simulated = new Set<OperationInstrument>();

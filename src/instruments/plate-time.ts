@@ -36,7 +36,11 @@ export function imagePlateSeconds(config: LabConfig, wells: number): number {
 }
 
 /** Head moves: per column, one per distinct liquid, split into groups of at most `channels`. */
-function headMoves<W extends { well: string }>(wells: readonly W[], channels: number, liquid: (w: W) => string): number {
+function headMoves<W extends { well: string }>(
+  wells: readonly W[],
+  channels: number,
+  liquid: (w: W) => string,
+): number {
   const byColumnAndLiquid = new Map<string, number>();
   for (const w of wells) {
     // A misnamed well is refused by the instrument; here it only counts as a column of its own.

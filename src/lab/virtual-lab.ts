@@ -113,114 +113,113 @@ export function createVirtualLab(options: VirtualLabOptions): VirtualLab {
   };
 
   const seed = async (request: SeedRequest, attemptFaults = true): Promise<SeedReceipt> => {
-      await pause();
-      const { location } = request;
-      if (!Number.isFinite(request.cellsPerWell) || request.cellsPerWell <= 0)
-        invalid(`cannot seed ${request.cellsPerWell} cells: cellsPerWell must be a positive number`);
-      if (request.cellLine.trim() === '') invalid('cannot seed: cellLine is empty');
-      const biology = profile.cellLines[request.cellLine];
-      if (!biology)
-        throw new LabFault(
-          UNKNOWN_BIOLOGY,
-          `the lab profile "${profile.name}" has no cell line ${request.cellLine}; refusing to invent one (known: ${Object.keys(profile.cellLines).join(', ')})`,
-          true,
-        );
-      const noiseKey = request.plateLabel ?? location.plateId;
-      const context = { ...request, ...location, kind: 'seed' as const };
-      if (attemptFaults) await instrumentsFit(context, { labSeed, faults });
-      return store.seed({
-        operationKey: request.operationKey,
-        location,
-        noiseKey: request.plateLabel,
-        labSeed,
-        cellLine: request.cellLine,
-        volumeMicrolitres: request.volumeMicrolitres,
-        biology,
-        faults,
-        act: () => {
-          injectTransientFault(labSeed, faults.transientErrorRate, request);
-          const fault = dropped({ labSeed, faults, ...location, noiseKey }, 'seed', request);
-          if (fault) return { ok: false, fault };
-          const noise = streamFor(labSeed, noiseKey, location.well, 'seed');
-          const cellsSeeded = Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise));
-          return { ok: true, result: { cellsSeeded } };
-        },
-      });
-    };
+    await pause();
+    const { location } = request;
+    if (!Number.isFinite(request.cellsPerWell) || request.cellsPerWell <= 0)
+      invalid(`cannot seed ${request.cellsPerWell} cells: cellsPerWell must be a positive number`);
+    if (request.cellLine.trim() === '') invalid('cannot seed: cellLine is empty');
+    const biology = profile.cellLines[request.cellLine];
+    if (!biology)
+      throw new LabFault(
+        UNKNOWN_BIOLOGY,
+        `the lab profile "${profile.name}" has no cell line ${request.cellLine}; refusing to invent one (known: ${Object.keys(profile.cellLines).join(', ')})`,
+        true,
+      );
+    const noiseKey = request.plateLabel ?? location.plateId;
+    const context = { ...request, ...location, kind: 'seed' as const };
+    if (attemptFaults) await instrumentsFit(context, { labSeed, faults });
+    return store.seed({
+      operationKey: request.operationKey,
+      location,
+      noiseKey: request.plateLabel,
+      labSeed,
+      cellLine: request.cellLine,
+      volumeMicrolitres: request.volumeMicrolitres,
+      biology,
+      faults,
+      act: () => {
+        injectTransientFault(labSeed, faults.transientErrorRate, request);
+        const fault = dropped({ labSeed, faults, ...location, noiseKey }, 'seed', request);
+        if (fault) return { ok: false, fault };
+        const noise = streamFor(labSeed, noiseKey, location.well, 'seed');
+        const cellsSeeded = Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise));
+        return { ok: true, result: { cellsSeeded } };
+      },
+    });
+  };
 
   const dose = async (request: DoseRequest, attemptFaults = true): Promise<DoseReceipt> => {
-      await pause();
-      const { location, compound, doseMicromolar } = request;
-      if (!Number.isFinite(doseMicromolar) || doseMicromolar < 0)
-        invalid(`cannot dose ${doseMicromolar} µM: doseMicromolar must be 0 (vehicle) or a positive number`);
-      if (compound === '' && doseMicromolar > 0)
-        invalid(`cannot dose ${doseMicromolar} µM of nothing: a vehicle control has compound "" and dose 0`);
-      if (!Number.isFinite(request.attachmentHours) || request.attachmentHours < 0)
-        invalid(`attachmentHours must be a non-negative number of lab hours (got ${request.attachmentHours})`);
-      const cells = store.getWell(location)?.cellLine;
-      const response = cells && compound !== '' ? pairResponse(profile, cells, compound) : undefined;
-      // An unseeded well is refused by the store (never seeded); a seeded one needs a model for the pair.
-      if (cells && doseMicromolar > 0 && !response && !store.getOperation(request.operationKey)) {
-        throw new LabFault(
-          UNKNOWN_BIOLOGY,
-          `the lab profile "${profile.name}" has no response model for ${cells} × ${compound} ` +
-            `(${location.plateId}/${location.well}); refusing to invent one`,
-          true,
-        );
-      }
-      if (attemptFaults) await instrumentsFit({ ...request, ...location, kind: 'dose' }, store.getWell(location));
-      return store.dose({
-        operationKey: request.operationKey,
-        location,
-        compound,
-        doseMicromolar,
-        volumeMicrolitres: request.volumeMicrolitres,
-        attachmentHours: request.attachmentHours,
-        response,
-        act: (well) => {
-          injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
-          const fault = dropped(well, 'dose', request);
-          if (fault) return { ok: false, fault };
-          const noise = streamFor(well.labSeed, well.noiseKey, location.well, 'dose');
-          const deliveredDoseMicromolar = doseMicromolar * pipettingFactor(isEdge(location.well), noise);
-          const fractionAlive = wellFractionAlive(deliveredDoseMicromolar, response, well.biology.bioCv, noise);
-          return { ok: true, result: { deliveredDoseMicromolar, fractionAlive } };
-        },
-      });
-    };
+    await pause();
+    const { location, compound, doseMicromolar } = request;
+    if (!Number.isFinite(doseMicromolar) || doseMicromolar < 0)
+      invalid(`cannot dose ${doseMicromolar} µM: doseMicromolar must be 0 (vehicle) or a positive number`);
+    if (compound === '' && doseMicromolar > 0)
+      invalid(`cannot dose ${doseMicromolar} µM of nothing: a vehicle control has compound "" and dose 0`);
+    if (!Number.isFinite(request.attachmentHours) || request.attachmentHours < 0)
+      invalid(`attachmentHours must be a non-negative number of lab hours (got ${request.attachmentHours})`);
+    const cells = store.getWell(location)?.cellLine;
+    const response = cells && compound !== '' ? pairResponse(profile, cells, compound) : undefined;
+    // An unseeded well is refused by the store (never seeded); a seeded one needs a model for the pair.
+    if (cells && doseMicromolar > 0 && !response && !store.getOperation(request.operationKey)) {
+      throw new LabFault(
+        UNKNOWN_BIOLOGY,
+        `the lab profile "${profile.name}" has no response model for ${cells} × ${compound} ` +
+          `(${location.plateId}/${location.well}); refusing to invent one`,
+        true,
+      );
+    }
+    if (attemptFaults) await instrumentsFit({ ...request, ...location, kind: 'dose' }, store.getWell(location));
+    return store.dose({
+      operationKey: request.operationKey,
+      location,
+      compound,
+      doseMicromolar,
+      volumeMicrolitres: request.volumeMicrolitres,
+      attachmentHours: request.attachmentHours,
+      response,
+      act: (well) => {
+        injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
+        const fault = dropped(well, 'dose', request);
+        if (fault) return { ok: false, fault };
+        const noise = streamFor(well.labSeed, well.noiseKey, location.well, 'dose');
+        const deliveredDoseMicromolar = doseMicromolar * pipettingFactor(isEdge(location.well), noise);
+        const fractionAlive = wellFractionAlive(deliveredDoseMicromolar, response, well.biology.bioCv, noise);
+        return { ok: true, result: { deliveredDoseMicromolar, fractionAlive } };
+      },
+    });
+  };
 
   const read = async (request: ReadRequest, attemptFaults = true): Promise<RawReadout> => {
-      await pause();
-      const { location, assay, treatmentHours } = request;
-      if (!ASSAYS.includes(assay)) invalid(`unknown assay "${assay}": expected one of ${ASSAYS.join(', ')}`);
-      if (!Number.isFinite(treatmentHours) || treatmentHours < 0)
-        invalid(`treatmentHours must be a non-negative number of lab hours (got ${treatmentHours})`);
-      if (attemptFaults)
-        await instrumentsFit({ ...request, ...location, kind: 'read' }, store.getWell(location), assay);
-      return store.read({
-        operationKey: request.operationKey,
-        location,
-        assay,
-        lytic: assay === 'viability',
-        act: (well, readIndex) => {
-          injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
-          const fault = dropped(well, 'read', request, assay);
-          if (fault) return { ok: false, fault };
-          if (isContaminated(well)) {
-            store.recordFault({ ...request, ...location, kind: 'contamination', instrument: 'incubator' });
-            return {
-              ok: false,
-              fault: {
-                type: 'Contamination',
-                message: `well ${location.plateId}/${location.well} (${well.cellLine}) is contaminated`,
-                permanent: true,
-              },
-            };
-          }
-          return { ok: true, result: readWell(well, request, readIndex) };
-        },
-      });
-    };
+    await pause();
+    const { location, assay, treatmentHours } = request;
+    if (!ASSAYS.includes(assay)) invalid(`unknown assay "${assay}": expected one of ${ASSAYS.join(', ')}`);
+    if (!Number.isFinite(treatmentHours) || treatmentHours < 0)
+      invalid(`treatmentHours must be a non-negative number of lab hours (got ${treatmentHours})`);
+    if (attemptFaults) await instrumentsFit({ ...request, ...location, kind: 'read' }, store.getWell(location), assay);
+    return store.read({
+      operationKey: request.operationKey,
+      location,
+      assay,
+      lytic: assay === 'viability',
+      act: (well, readIndex) => {
+        injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
+        const fault = dropped(well, 'read', request, assay);
+        if (fault) return { ok: false, fault };
+        if (isContaminated(well)) {
+          store.recordFault({ ...request, ...location, kind: 'contamination', instrument: 'incubator' });
+          return {
+            ok: false,
+            fault: {
+              type: 'Contamination',
+              message: `well ${location.plateId}/${location.well} (${well.cellLine}) is contaminated`,
+              permanent: true,
+            },
+          };
+        }
+        return { ok: true, result: readWell(well, request, readIndex) };
+      },
+    });
+  };
 
   /**
    * A plate step: the attempt-level faults of its instruments once for the whole run (keyed by

@@ -28,7 +28,8 @@ const STEPS: Record<string, { step: string; cost: (input: never, done: Set<strin
   {
     seedPlate: {
       step: 'seed',
-      cost: (input: SeedPlateInput, done) => input.wells.filter((w) => done.has(w.well)).flatMap(() => seedCostLines(input.assay)),
+      cost: (input: SeedPlateInput, done) =>
+        input.wells.filter((w) => done.has(w.well)).flatMap(() => seedCostLines(input.assay)),
     },
     dosePlate: {
       step: 'dose',
@@ -96,7 +97,8 @@ class LabMetricsInbound implements ActivityInboundCallsInterceptor {
         if (line.usd > 0) this.metrics.spendUsd.inc({ category: line.category, campaign: args.campaignId }, line.usd);
       }
       const failed = result.wells.length - done.size;
-      if (spec.step === 'measure' && done.size > 0) this.metrics.wells.inc({ outcome: 'done', assay: args.assay }, done.size);
+      if (spec.step === 'measure' && done.size > 0)
+        this.metrics.wells.inc({ outcome: 'done', assay: args.assay }, done.size);
       if (failed > 0) this.metrics.wells.inc({ outcome: 'failed', assay: args.assay }, failed);
       return result;
     } catch (err) {
