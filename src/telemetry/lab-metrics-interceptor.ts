@@ -49,19 +49,19 @@ export function labMetricsInterceptor(
   metrics: LabMetrics,
   pricing: Pricing = () => undefined,
 ): ActivityInterceptorsFactory {
-  // Experiments waiting for stock or an instrument, by "<workflowId>/<activity type>", with when the wait began.
-  const waiting = new Map<string, { kind: 'stock' | 'instrument'; sinceMs: number }>();
-  const setWaiting = (key: string, kind: 'stock' | 'instrument' | undefined) => {
+  // Plates waiting for stock or an instrument, by "<workflowId>/<activity type>", with when the wait began and how many wells wait.
+  const waiting = new Map<string, { kind: 'stock' | 'instrument'; sinceMs: number; wells: number }>();
+  const setWaiting = (key: string, kind: 'stock' | 'instrument' | undefined, wells = 1) => {
     const previous = waiting.get(key);
     if (previous?.kind === kind) return;
     if (previous) {
       waiting.delete(key);
-      metrics.waitingExperiments.dec({ kind: previous.kind });
+      metrics.waitingExperiments.dec({ kind: previous.kind }, previous.wells);
       metrics.waitSeconds.observe({ kind: previous.kind }, (Date.now() - previous.sinceMs) / 1000);
     }
     if (kind) {
-      waiting.set(key, { kind, sinceMs: Date.now() });
-      metrics.waitingExperiments.inc({ kind });
+      waiting.set(key, { kind, sinceMs: Date.now(), wells });
+      metrics.waitingExperiments.inc({ kind }, wells);
     }
   };
 
@@ -72,7 +72,7 @@ class LabMetricsInbound implements ActivityInboundCallsInterceptor {
   constructor(
     private readonly ctx: Context,
     private readonly metrics: LabMetrics,
-    private readonly setWaiting: (key: string, kind: 'stock' | 'instrument' | undefined) => void,
+    private readonly setWaiting: (key: string, kind: 'stock' | 'instrument' | undefined, wells?: number) => void,
     private readonly pricing: Pricing,
   ) {}
 
@@ -106,7 +106,7 @@ class LabMetricsInbound implements ActivityInboundCallsInterceptor {
       if (type === OUT_OF_STOCK || type === INSTRUMENT_OFFLINE) {
         // Nothing ran: the workflow waits on a timer and tries the step again.
         if (type === OUT_OF_STOCK) this.metrics.stockShortages.inc();
-        this.setWaiting(waitKey, type === OUT_OF_STOCK ? 'stock' : 'instrument');
+        this.setWaiting(waitKey, type === OUT_OF_STOCK ? 'stock' : 'instrument', args.wells.length);
         this.metrics.steps.inc({ step: spec.step, outcome: 'waiting' });
       } else if (type === 'InstrumentBusy') {
         this.metrics.steps.inc({ step: spec.step, outcome: 'retried' });
