@@ -7,7 +7,8 @@ import { InstrumentGuard } from '../instruments/instrument-guard';
 import { InventoryStore } from '../inventory/inventory-store';
 import { createInventoryActivities } from '../activities/inventory-activities';
 import { createVirtualLab, type VirtualLab } from '../lab/virtual-lab';
-import { openLabInstruments } from '../instruments/lab-instruments';
+import { LabInstrumentsError, openLabInstruments } from '../instruments/lab-instruments';
+import { ConfigError } from '../config/validation';
 import { compoundPricing, virtualLabCatalogue } from '../lab/catalogue';
 import { builtinLabProfile, labProfileFromArgs, type LabProfile } from '../config/lab-profile';
 import { stockForProfile } from '../inventory/default-stock';
@@ -193,7 +194,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err) => {
-    console.error(err);
+    // A bad lab config or driver choice is the operator's to fix: say what, without a stack trace.
+    if (err instanceof ConfigError || err instanceof LabInstrumentsError) console.error(`lab worker: ${err.message}`);
+    else console.error(err);
     process.exit(1);
   });
 }
