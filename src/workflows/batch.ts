@@ -7,6 +7,7 @@ import type { CampaignStateModel } from './campaign-state';
 import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput } from './experiment';
 import { plateWorkflow, type PlateInput } from './plate';
 import { plateEndedSignal } from '../temporal/messages';
+import { incubatorWorkflowId } from '../temporal/task-queues';
 
 /**
  * One batch on one plate: each proposal runs as its own child experiment workflow (its own
@@ -37,32 +38,31 @@ export async function runBatch(
   const { state } = context;
   const plateWorkflowId = `${state.campaignId}/plate-p${String(context.iteration).padStart(3, '0')}`;
   const wells = batch.map((proposal, index) => ({ proposal, input: experimentInput(context, proposal, index) }));
-  // Every well's record first (so each is there to hear its plate), then the plate that runs them.
-  const children = await Promise.all(
-    wells.map(async ({ proposal, input }) => {
-      const workflowId = `${state.campaignId}/${proposal.proposalId}`;
-      state.running.set(proposal.proposalId, {
-        proposal,
-        location: input.location,
-        workflowId,
-        committedUsd: state.costOf(proposal),
-      });
-      const handle = await startChild(experimentWorkflow, {
-        workflowId,
-        args: [{ ...input, plateWorkflowId }],
-        staticSummary: describeProposal(proposal),
-        typedSearchAttributes: searchAttributes(context, proposal),
-      });
-      return { proposal, input, workflowId, handle };
-    }),
-  );
+  // Every well's record and the plate that runs them start in one workflow task: the plate tells
+  // a well its first outcome only after seeding, long after its record exists (and retries if not).
+  const starting = wells.map(({ proposal, input }) => {
+    const workflowId = `${state.campaignId}/${proposal.proposalId}`;
+    state.running.set(proposal.proposalId, {
+      proposal,
+      location: input.location,
+      workflowId,
+      committedUsd: state.costOf(proposal),
+    });
+    const handle = startChild(experimentWorkflow, {
+      workflowId,
+      args: [{ ...input, plateWorkflowId }],
+      staticSummary: describeProposal(proposal),
+      typedSearchAttributes: searchAttributes(context, proposal),
+    });
+    return { proposal, input, workflowId, handle };
+  });
   state.activePlateWorkflowId = plateWorkflowId;
   const plate = executeChild(plateWorkflow, {
     workflowId: plateWorkflowId,
     args: [
       plateInput(
         context,
-        wells.map(({ proposal, input }, i) => ({ proposal, input, workflowId: children[i]!.workflowId })),
+        starting.map(({ proposal, input, workflowId }) => ({ proposal, input, workflowId })),
       ),
     ],
     staticSummary: `plate ${context.plateId.slice(context.plateId.lastIndexOf('-') + 1)}: ${batch.length} wells, iteration ${context.iteration}`,
@@ -75,11 +75,14 @@ export async function runBatch(
       await plateDone();
       // A well whose plate ended without its outcome must not wait forever.
       await Promise.all(
-        children
+        starting
           .filter((c) => state.running.has(c.proposal.proposalId))
-          .map((c) => c.handle.signal(plateEndedSignal, { plateWorkflowId, reason }).catch(() => undefined)),
+          .map((c) =>
+            c.handle.then((h) => h.signal(plateEndedSignal, { plateWorkflowId, reason })).catch(() => undefined),
+          ),
       );
     });
+  const children = await Promise.all(starting.map(async (c) => ({ ...c, handle: await c.handle })));
   await Promise.all([
     plate,
     ...children.map(async ({ proposal, input, handle, workflowId }) => {
@@ -147,6 +150,10 @@ function plateInput(
     heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
     priorityKey: state.snapshot.priorityKey,
     fairnessKey: state.campaignId,
+    incubatorSlot: {
+      incubatorWorkflowId: incubatorWorkflowId(context.labTaskQueue),
+      holderWorkflowId: state.campaignId,
+    },
     wells: wells.map(({ proposal, input, workflowId }) => ({
       well: input.location.well,
       experimentWorkflowId: workflowId,

@@ -58,6 +58,8 @@ export interface PlateInput {
   priorityKey: number;
   fairnessKey: string;
   wells: PlateWell[];
+  /** The incubator slot the plate holds: freed by the plate itself once it is read (it leaves the incubator). */
+  incubatorSlot?: { incubatorWorkflowId: string; holderWorkflowId: string };
 }
 
 export interface PlateReport {
@@ -143,14 +145,7 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
     });
     alive = reports.filter(([, r]) => r.outcome.ok).map(([w]) => w);
     counts[name] = alive.length;
-    const told = Promise.all(
-      reports.map(
-        ([w, r]) =>
-          getExternalWorkflowHandle(w.experimentWorkflowId)
-            .signal(messages.wellStepSignal, r)
-            .catch(() => undefined), // an experiment that ended (cancelled) needs no news
-      ),
-    ).then(() => undefined);
+    const told = Promise.all(reports.map(([w, r]) => tell(w.experimentWorkflowId, r))).then(() => undefined);
     return { told };
   };
   const incubate = (hours: number, what: string) =>
@@ -207,7 +202,34 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
       wells: alive.map((w) => ({ well: w.well, experimentWorkflowId: w.experimentWorkflowId })),
     }),
   );
-  return finish(measured);
+  // Read: the plate is out of the incubator for good, so its slot goes to the next plate now.
+  const slot = input.incubatorSlot;
+  const released = slot
+    ? getExternalWorkflowHandle(slot.incubatorWorkflowId)
+        .signal(messages.releaseIncubatorSlotSignal, {
+          plateId: input.plateId,
+          holderWorkflowId: slot.holderWorkflowId,
+        })
+        .catch(() => undefined)
+    : Promise.resolve();
+  const [report] = await Promise.all([finish(measured), released]);
+  return report;
+}
+
+/**
+ * Signals a well's outcome to its experiment. The plate and its wells' records start together, so
+ * a record may (rarely) not exist yet: a few retries a second apart cover that. An experiment that
+ * has ended (cancelled) needs no news.
+ */
+async function tell(experimentWorkflowId: string, report: messages.WellStepReport): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await getExternalWorkflowHandle(experimentWorkflowId).signal(messages.wellStepSignal, report);
+    } catch {
+      if (attempt >= 5) return;
+      await sleep(1_000);
+    }
+  }
 }
 
 class Stopped extends Error {

@@ -224,7 +224,7 @@ describe('metrics', () => {
     const liquidHandler = `${env.CELLOS_LAB_TASK_QUEUE}-liquid-handler`;
     expect(
       sample(lab!, 'temporal_activity_schedule_to_start_latency_count', { task_queue: liquidHandler })[0],
-    ).toBeGreaterThanOrEqual(8);
+    ).toBeGreaterThanOrEqual(2); // the plate's seed and dose runs
     expect(
       sample(lab!, 'temporal_worker_task_slots_used', { task_queue: liquidHandler, worker_type: 'ActivityWorker' }),
     ).toEqual([0]);
