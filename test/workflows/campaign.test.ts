@@ -53,6 +53,41 @@ describe('campaign workflow on the real dev server', () => {
     );
   });
 
+  it('runs each plate step once for the whole plate, with the incubations as the plate timers, and each well keeps its own record', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 1, batchSize: 6, controlsPerLine: 1 });
+      const campaignId = `campaign-${config.name}`;
+      const results = await (await startCampaign({ client: env.client, ...lab }, config, campaignId)).result();
+      expect(results.outcomes).toHaveLength(8);
+      const events = async (workflowId: string) => {
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+        return (history.events ?? []).map((e) => ({
+          timer: e.timerStartedEventAttributes !== undefined && e.timerStartedEventAttributes !== null,
+          activity: e.activityTaskScheduledEventAttributes?.activityType?.name,
+          signal: e.workflowExecutionSignaledEventAttributes?.signalName,
+        }));
+      };
+      // The plate: one activity per plate step and the two incubations, nothing per well.
+      const plate = await events(`${campaignId}/plate-p001`);
+      expect(plate.filter((e) => e.activity).map((e) => e.activity)).toEqual(['seedPlate', 'dosePlate', 'readPlate']);
+      expect(plate.filter((e) => e.timer)).toHaveLength(2);
+      // Each experiment: its well's three outcomes, no instrument call and no timer of its own.
+      for (const o of results.outcomes) {
+        const own = await events(o.experimentWorkflowId);
+        expect(own.filter((e) => e.signal === 'wellStep')).toHaveLength(3);
+        expect(own.filter((e) => e.activity || e.timer)).toEqual([]);
+      }
+      // Every well of the plate was dosed after the same attachment timer: no drift from well to well.
+      const store = LabStore.open(lab.labDbPath);
+      try {
+        const attachment = new Set(results.outcomes.map((o) => store.getWell(o.location)?.attachmentHours));
+        expect([...attachment]).toEqual([config.protocol.attachmentHours]);
+      } finally {
+        store.close();
+      }
+    });
+  });
+
   it('starts no new experiment while paused and continues after resume', async () => {
     await withWorkers(env, async (lab) => {
       const config = testConfig({ maxIterations: 3, secondsPerLabHour: 0.05 });
