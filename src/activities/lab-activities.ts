@@ -45,6 +45,16 @@ export interface PlateStepInput {
   /** The campaign's clock: a virtual instrument's work is compressed like incubations. */
   secondsPerLabHour: number;
   assay: Assay;
+  /**
+   * Attempts earlier activities made at this plate step (the plate issues the step again after
+   * waiting out an outage), so each attempt at the step has its own number: `stepAttempt`.
+   */
+  priorAttempts?: number;
+}
+
+/** This attempt's number among all attempts at the plate step, across the activities that made them. */
+export function stepAttempt(input: PlateStepInput): number {
+  return (input.priorAttempts ?? 0) + activityInfo().attempt;
 }
 
 /** Each well names the experiment it belongs to (its consumption is charged to it). */
@@ -137,7 +147,14 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
         refusals.size === uses.length
           ? { operationKey, wells: [], instrumentSeconds: 0 }
           : await withLease(
-              { guard, instrument, capacity: instrumentCapacity(labConfig, instrument), operationKey, instruments },
+              {
+                guard,
+                instrument,
+                capacity: instrumentCapacity(labConfig, instrument),
+                operationKey,
+                attempt: stepAttempt(input),
+                instruments,
+              },
               async () => {
                 if (instruments.simulated.has(instrument)) {
                   const workMs = (labSeconds / 3600) * input.secondsPerLabHour * 1000;
@@ -160,7 +177,7 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
       const request = {
         operationKey,
         plateId: input.plateId,
-        attempt: activityInfo().attempt,
+        attempt: stepAttempt(input),
         plateType: input.assay === 'imaging' ? ('imaging' as const) : ('assay' as const),
         plateLabel: input.plateLabel,
         wells: input.wells.map(({ experimentWorkflowId: _e, ...w }) => w),
@@ -199,7 +216,7 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
       const request = {
         operationKey,
         plateId: input.plateId,
-        attempt: activityInfo().attempt,
+        attempt: stepAttempt(input),
         plateType: input.assay === 'imaging' ? ('imaging' as const) : ('assay' as const),
         attachmentHours: input.attachmentHours,
         wells,
@@ -235,7 +252,7 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
       const base = {
         operationKey,
         plateId: input.plateId,
-        attempt: activityInfo().attempt,
+        attempt: stepAttempt(input),
         wells,
         treatmentHours: input.treatmentHours,
       };
@@ -285,6 +302,8 @@ async function withLease<T>(
     instrument: OperationInstrument;
     capacity: number;
     operationKey: string;
+    /** This attempt at the plate step (stepAttempt). */
+    attempt: number;
     instruments: LabInstruments;
   },
   operation: () => Promise<T>,
@@ -292,7 +311,7 @@ async function withLease<T>(
   const { guard, instrument, operationKey } = options;
   // The lease belongs to this attempt: an attempt that hung and finally ends frees only its own,
   // never the one its retry holds (the hung one lapses LEASE_TTL_MS after its last renewal).
-  const holder = `${operationKey}#${activityInfo().attempt}`;
+  const holder = `${operationKey}#${options.attempt}`;
   try {
     guard.acquire(instrument, holder, options.capacity, LEASE_TTL_MS);
   } catch (err) {
@@ -301,7 +320,7 @@ async function withLease<T>(
   }
   const renew = () => {
     // A hung instrument gets no heartbeat, so the heartbeat timeout fires and the attempt is retried.
-    if (options.instruments.responsive?.({ operationKey, attempt: activityInfo().attempt }) === false) return;
+    if (options.instruments.responsive?.({ operationKey, attempt: options.attempt }) === false) return;
     heartbeat();
     try {
       guard.renew(instrument, holder, LEASE_TTL_MS);

@@ -73,6 +73,8 @@ export interface PlateReport {
 }
 
 export const MEDIUM_MICROLITRES = 100;
+/** Attempts of one plate-step activity before the step fails as a whole. */
+const MAX_ATTEMPTS = 12;
 export const COMPOUND_MICROLITRES = 10;
 
 export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
@@ -90,7 +92,12 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
       startToCloseTimeout: '30 minutes',
       // A hung instrument stops heartbeating; the attempt is then retried instead of waiting it out.
       heartbeatTimeout: `${input.heartbeatTimeoutSeconds ?? 30} seconds`,
-      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+      retry: {
+        initialInterval: '1 second',
+        backoffCoefficient: 2,
+        maximumInterval: '1 minute',
+        maximumAttempts: MAX_ATTEMPTS,
+      },
     });
   const plate = input.plateId.slice(input.plateId.lastIndexOf('-') + 1);
   const base = {
@@ -110,7 +117,7 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
    */
   const step = async <T>(
     name: messages.WellStep,
-    run: () => Promise<PlateStepReport<T>>,
+    run: (priorAttempts: number) => Promise<PlateStepReport<T>>,
   ): Promise<{ told: Promise<void> }> => {
     const plateStepKey = `${input.plateId}/${name === 'measure' ? 'read' : name}`;
     let report: PlateStepReport<T> | undefined;
@@ -162,9 +169,10 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
     };
   };
 
-  const seeded = await step('seed', () =>
+  const seeded = await step('seed', (priorAttempts) =>
     on('liquid-handler', `seed plate ${plate} (${alive.length} wells)`).seedPlate({
       ...base,
+      priorAttempts,
       plateLabel: input.plateLabel,
       wells: alive.map((w) => ({
         well: w.well,
@@ -177,9 +185,10 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   );
   if (alive.length === 0) return finish(seeded);
   await Promise.all([seeded.told, incubate(input.protocol.attachmentHours, 'attachment')]);
-  const dosed = await step('dose', () =>
+  const dosed = await step('dose', (priorAttempts) =>
     on('liquid-handler', `dose plate ${plate} (${alive.length} wells)`).dosePlate({
       ...base,
+      priorAttempts,
       attachmentHours: input.protocol.attachmentHours,
       wells: alive.map((w) => ({
         well: w.well,
@@ -195,9 +204,10 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   await Promise.all([dosed.told, incubate(input.protocol.treatmentHours, 'treatment')]);
   const reader: OperationInstrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
   const verb = input.assay === 'imaging' ? 'image' : 'read';
-  const measured = await step('measure', () =>
+  const measured = await step('measure', (priorAttempts) =>
     on(reader, `${verb} plate ${plate} (${alive.length} wells)`).readPlate({
       ...base,
+      priorAttempts,
       treatmentHours: input.protocol.treatmentHours,
       wells: alive.map((w) => ({ well: w.well, experimentWorkflowId: w.experimentWorkflowId })),
     }),
@@ -245,16 +255,18 @@ class Stopped extends Error {
  * wells' fault, so it never fails them.
  */
 async function waitThroughOutages<T>(
-  run: () => Promise<T>,
+  run: (priorAttempts: number) => Promise<T>,
   stopped: () => string | undefined,
   wells: number,
 ): Promise<T> {
   let backoffMs = 2_000;
   let waitingFor: string | undefined;
+  // Each activity makes at most MAX_ATTEMPTS attempts: the next one numbers its attempts after them.
+  let priorAttempts = 0;
   try {
-    for (;;) {
+    for (; ; priorAttempts += MAX_ATTEMPTS) {
       try {
-        return await run();
+        return await run(priorAttempts);
       } catch (err) {
         const cause = err instanceof ActivityFailure ? err.cause : undefined;
         if (
