@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { InstrumentTimings } from '../domain/costs';
 import { ConfigError, parseWith } from './validation';
 
 /**
@@ -76,4 +77,13 @@ export function instrumentCapacity(config: LabConfig, instrument: Instrument): n
     case 'incubator':
       return config.incubator.capacityPlates;
   }
+}
+
+/** The seconds per operation instrument time is charged at (the one cost model reads these). */
+export function instrumentTimings(config: LabConfig): InstrumentTimings {
+  return {
+    liquidHandlerSecondsPerTransfer: config.liquidHandler.secondsPerTransfer,
+    readerSecondsPerWell: config.plateReader.secondsPerWell,
+    imagerSecondsPerWell: config.imager.secondsPerWell,
+  };
 }

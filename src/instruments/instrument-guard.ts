@@ -72,10 +72,45 @@ export class InstrumentGuard {
       .immediate();
   }
 
-  renew(instrument: string, holder: string, ttlMs: number, nowMs = Date.now()): void {
-    this.db
-      .prepare('UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?')
-      .run(nowMs + ttlMs, instrument, holder);
+  /**
+   * Extends a held lease. Never throws: it runs from a timer (setInterval in the lab activities),
+   * where an exception would be uncaught and end the worker process. A busy or broken lab file
+   * makes it return false and report the error to `onError` (default: a warning on stderr); the
+   * lease then lapses after its TTL and a retry of the operation re-acquires it through acquire(),
+   * which does throw and is retried by policy.
+   */
+  renew(
+    instrument: string,
+    holder: string,
+    ttlMs: number,
+    nowMs = Date.now(),
+    onError: (err: unknown) => void = warnRenewFailed,
+  ): boolean {
+    try {
+      const result = this.statement(
+        'renew',
+        'UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?',
+      ).run(nowMs + ttlMs, instrument, holder);
+      return result.changes > 0;
+    } catch (err) {
+      try {
+        onError(err);
+      } catch {
+        // A reporter that throws must not bring the timer down either.
+      }
+      return false;
+    }
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private statement(name: string, sql: string): Database.Statement {
+    let statement = this.statements.get(name);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(name, statement);
+    }
+    return statement;
   }
 
   /** Ends a lease and logs the use. */
@@ -113,4 +148,8 @@ export class InstrumentGuard {
   close(): void {
     this.db.close();
   }
+}
+
+function warnRenewFailed(err: unknown): void {
+  console.warn(`instrument lease not renewed: ${err instanceof Error ? err.message : String(err)}`);
 }

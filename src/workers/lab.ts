@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createLabActivities } from '../activities/lab-activities';
-import { loadLabConfig, type LabConfig } from '../config/lab-config';
+import { instrumentTimings, loadLabConfig, type LabConfig } from '../config/lab-config';
 import { InstrumentGuard } from '../instruments/instrument-guard';
 import { InventoryStore } from '../inventory/inventory-store';
 import { createInventoryActivities } from '../activities/inventory-activities';
@@ -139,7 +139,10 @@ async function main(): Promise<void> {
   const driver = createVirtualLab({ dbPath, profile });
   const guard = InstrumentGuard.open(dbPath);
   // A profile's compounds arrive with their stock; levels already in the file are never touched.
-  const inventory = InventoryStore.open(dbPath, { initialStock: stockForProfile(profile) });
+  const inventory = InventoryStore.open(dbPath, {
+    initialStock: stockForProfile(profile),
+    instrumentTimings: instrumentTimings(labConfig),
+  });
   const labTaskQueue = taskQueuesFromEnv().lab;
   const workers = await createLabWorkers({
     connection,
