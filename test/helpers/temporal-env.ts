@@ -79,6 +79,9 @@ export async function withWorkers<T>(
     wrapDriver?: (driver: LabDriver) => LabDriver;
     labConfig?: LabConfig;
     labTaskQueue?: string;
+    orchestrationTaskQueue?: string;
+    /** An existing lab file (default a fresh one). */
+    labDbPath?: string;
     initialStock?: readonly ItemDefinition[];
     /** Instruments served from the start (default all); tests start the others themselves. */
     instruments?: readonly OperationInstrument[];
@@ -87,7 +90,7 @@ export async function withWorkers<T>(
   } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
-  const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
+  const labDbPath = options.labDbPath ?? join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
   const profile = options.profile ?? builtinLabProfile();
   const base = createVirtualLab({ dbPath: labDbPath, profile });
   const guard = InstrumentGuard.open(labDbPath);
@@ -96,7 +99,7 @@ export async function withWorkers<T>(
   const labConfig = options.labConfig ?? builtinLabConfig();
   const labTaskQueue = options.labTaskQueue ?? `test-lab-${id}`;
   const lab: RunningLab = {
-    orchestrationTaskQueue: `test-orchestration-${id}`,
+    orchestrationTaskQueue: options.orchestrationTaskQueue ?? `test-orchestration-${id}`,
     labTaskQueue,
     labDbPath,
     driver,
