@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { inventoryTaskQueue } from '../temporal/task-queues';
 import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
 import { parseRestockRequest } from '../activities/inventory-activities';
@@ -185,12 +185,12 @@ export async function missingWorkers(
   const needed = [
     {
       queue: orchestrationTaskQueue,
-      type: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      type: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       start: '`npm run worker:orchestration`',
     },
     {
       queue: inventoryTaskQueue(labTaskQueue),
-      type: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      type: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       start: '`npm run worker:lab`',
     },
   ];

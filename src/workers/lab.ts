@@ -8,6 +8,7 @@ import { InventoryStore } from '../inventory/inventory-store';
 import { createInventoryActivities } from '../activities/inventory-activities';
 import type { LabDriver } from '../lab/driver';
 import { createVirtualLab } from '../lab/virtual-lab';
+import { checkLabFile, describeUnhealthy, labFileInterceptor } from './lab-file-health';
 import { compoundPricing, virtualLabCatalogue } from '../lab/catalogue';
 import { builtinLabProfile, labProfileFromArgs, type LabProfile } from '../config/lab-profile';
 import { stockForProfile } from '../inventory/default-stock';
@@ -125,6 +126,14 @@ export function parseInstruments(argv: string[]): OperationInstrument[] {
 }
 
 async function main(): Promise<void> {
+  const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
+  // A damaged lab file is refused before anything opens it (see lab-file-health.ts).
+  const health = checkLabFile(dbPath, process.env.CELLOS_LAB_INTEGRITY === 'full' ? 'full' : 'quick');
+  if (!health.ok) {
+    console.error(`error: ${describeUnhealthy(dbPath, health.problem)}`);
+    process.exitCode = 1;
+    return;
+  }
   const { profile, source } = labProfileFromArgs(process.argv.slice(2));
   // Codec, metrics and tracing; first, because the Temporal runtime is installed before any connection.
   const telemetry = await startWorkerTelemetry({
@@ -135,7 +144,6 @@ async function main(): Promise<void> {
   const instruments = parseInstruments(process.argv.slice(2));
   const labConfig = loadLabConfig();
   const connection = await NativeConnection.connect(settings.connectionOptions);
-  const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
   const driver = createVirtualLab({ dbPath, profile });
   const guard = InstrumentGuard.open(dbPath);
   // A profile's compounds arrive with their stock; levels already in the file are never touched.
@@ -144,7 +152,18 @@ async function main(): Promise<void> {
     instrumentTimings: instrumentTimings(labConfig),
   });
   const labTaskQueue = taskQueuesFromEnv().lab;
-  const workers = await createLabWorkers({
+  let workers: Worker[] = [];
+  let unhealthy = false;
+  const fileGuard = labFileInterceptor({
+    path: dbPath,
+    onUnhealthy: (message) => {
+      unhealthy = true;
+      console.error(`error: ${message}`);
+      for (const worker of workers) worker.shutdown();
+    },
+  });
+  const interceptors = telemetry.workerOptions.interceptors;
+  workers = await createLabWorkers({
     connection,
     namespace: settings.namespace,
     driver,
@@ -154,7 +173,10 @@ async function main(): Promise<void> {
     labTaskQueue,
     profile,
     instruments,
-    workerOptions: telemetry.workerOptions,
+    workerOptions: {
+      ...telemetry.workerOptions,
+      interceptors: { ...interceptors, activity: [fileGuard, ...(interceptors?.activity ?? [])] },
+    },
   });
   if (telemetry.metrics) console.log(`metrics on http://${telemetry.metrics.address}/metrics`);
   console.log(
@@ -162,6 +184,7 @@ async function main(): Promise<void> {
   );
   try {
     await runWorkers(workers);
+    if (unhealthy) process.exitCode = 1;
   } finally {
     await driver.close();
     guard.close();
