@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
+import { PRICES } from '../../src/domain/prices';
 import { INSTRUMENT_OFFLINE, LabFault, type LabDriver } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
@@ -164,8 +165,8 @@ describe('campaign workflow on the real dev server', () => {
           expect(f.costUsd).toBeGreaterThan(0); // seeding and dosing were done and paid for
         }
         expect(results.status.experiments.failed).toBe(failed.length);
-        const failedTreatments = failed.filter((f) => !f.proposal.isControl).length;
-        expect(results.status.experiments.done).toBe(16 - failedTreatments);
+        // done, running and failed count every well, vehicle controls included.
+        expect(results.status.experiments.done).toBe(results.outcomes.length - failed.length);
       },
       { profile: profileWithFaults({ contaminationRate: 0.25, transientErrorRate: 0 }) },
     );
@@ -239,8 +240,12 @@ describe('campaign workflow on the real dev server', () => {
       expect(results.status.budgetUsd).toBe(800);
       expect(results.outcomes.filter((o) => !o.proposal.isControl)).toHaveLength(8 * 6);
       expect(new Set(results.outcomes.map((o) => o.proposal.proposalId)).size).toBe(results.outcomes.length);
-      const spent = results.outcomes.reduce((s, o) => s + o.costUsd, 0);
-      expect(results.status.spentUsd).toBeCloseTo(spent, 2);
+      // The wells, plus the empty wells of each batch's plate: plates are charged whole.
+      const wells = results.outcomes.reduce((s, o) => s + o.costUsd, 0);
+      const plates = new Map<string, number>();
+      for (const o of results.outcomes) plates.set(o.location.plateId, (plates.get(o.location.plateId) ?? 0) + 1);
+      const unused = [...plates.values()].reduce((s, n) => s + (PRICES.plate96PlainUsd * (96 - n)) / 96, 0);
+      expect(results.status.spentUsd).toBeCloseTo(wells + unused, 1);
     });
   });
 });
