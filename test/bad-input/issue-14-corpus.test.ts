@@ -49,6 +49,11 @@ describe('issue 14 regressions: refused at the edge, naming the field', () => {
       config({ doseRange: { minMicromolar: 1, maxMicromolar: 1000 } }),
       /doseRange\.maxMicromolar|maxMicromolar/,
     ],
+    [
+      'an unknown YAML tag (found by the fuzz run: the library printed a warning and kept the text)',
+      config({}).replace('assay: viability', 'assay: !fuzz viability'),
+      /^\(file\)$/,
+    ],
   ])('config: %s', (_what, text, field) => refusedNaming(runConfig(text), field));
 
   it.each([
