@@ -54,9 +54,10 @@ export async function restock(
   const explicit = call.key ?? request.requestId;
   if (explicit !== undefined) checkStockroomKey(explicit);
   // Without a key, a second identical command while the first still waits would add the stock twice.
-  if (explicit === undefined) await refuseIfQueued(opts, request.item);
-  const key = explicit ?? randomUUID();
   const queues = taskQueuesFromEnv();
+  if (explicit === undefined)
+    await refuseIfQueued(opts, request.item, opts.orchestrationTaskQueue ?? queues.orchestration);
+  const key = explicit ?? randomUUID();
   const labTaskQueue = opts.labTaskQueue ?? queues.lab;
   const handle = await opts.client.workflow.start<typeof restockWorkflow>('restockWorkflow', {
     workflowId: `stockroom-restock-${key}`,
@@ -211,11 +212,12 @@ export async function missingWorkers(
 }
 
 /** A restock of this item still waiting for the lab (started without a key, so a repeat could double it). */
-async function refuseIfQueued(opts: CampaignClientOptions, item: string): Promise<void> {
+async function refuseIfQueued(opts: CampaignClientOptions, item: string, taskQueue: string): Promise<void> {
   const query = `WorkflowType = 'restockWorkflow' AND ExecutionStatus = 'Running'`;
   try {
     for await (const wf of opts.client.workflow.list({ query })) {
       const queuedItem = wf.memo?.item;
+      if (wf.taskQueue !== taskQueue) continue; // another lab's stockroom
       if (typeof queuedItem === 'string' && queuedItem.toLowerCase() === item.toLowerCase()) {
         const key = wf.workflowId.replace(/^stockroom-restock-/, '');
         throw new CliError(
