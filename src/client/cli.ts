@@ -23,7 +23,13 @@ import {
 } from './campaign-client';
 import { parseRestockRequest } from '../activities/inventory-activities';
 import { formatInventory, formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
-import { describeLab, inventoryReport, restock } from './stockroom-client';
+import {
+  checkStockroomKey,
+  describeLab,
+  inventoryReport,
+  restock,
+  type StockroomCallOptions,
+} from './stockroom-client';
 import { reportCommand } from './report-command';
 import {
   createCampaignSchedule,
@@ -51,8 +57,11 @@ Usage:
   cellos start <config.yaml> --at TIME    start later (ISO 8601, e.g. 2026-11-26T08:00:00Z)
   cellos schedule create <config.yaml> --cron "0 2 * * *" [--id ID]   a recurring campaign
   cellos schedule list | pause <id> | resume <id> | delete <id>
-  cellos inventory [--campaign ID] [--json]   stock levels and what each campaign used and spent
-  cellos restock <item> <amount> [--lot LOT] [--concentration µM]   waiting experiments continue
+  cellos inventory [--campaign ID] [--json] [--key KEY] [--wait SECONDS]
+                                          stock levels and what each campaign used and spent
+  cellos restock <item> <amount> [--lot LOT] [--concentration µM] [--key KEY] [--wait SECONDS]
+                                          waiting experiments continue; one --key is applied once;
+                                          after --wait (default 30 s) it says what is queued, exit 3
   cellos report <id> [--out FILE]         one HTML file: curves, IC50s, spend, failures, plate QC
 
 <id> is a campaign id such as campaign-demo, or just its name (demo).
@@ -72,8 +81,24 @@ const COMMANDS: Record<string, CommandSpec> = {
   reject: { positionals: ['id'], options: { reason: { type: 'string' } } },
   confirm: { positionals: ['id'], options: {} },
   priority: { positionals: ['id', 'priority'], options: {} },
-  inventory: { positionals: [], options: { json: { type: 'boolean' }, campaign: { type: 'string' } } },
-  restock: { positionals: ['item', 'amount'], options: { lot: { type: 'string' }, concentration: { type: 'string' } } },
+  inventory: {
+    positionals: [],
+    options: {
+      json: { type: 'boolean' },
+      campaign: { type: 'string' },
+      key: { type: 'string' },
+      wait: { type: 'string' },
+    },
+  },
+  restock: {
+    positionals: ['item', 'amount'],
+    options: {
+      lot: { type: 'string' },
+      concentration: { type: 'string' },
+      key: { type: 'string' },
+      wait: { type: 'string' },
+    },
+  },
   'schedule create': { positionals: ['config.yaml'], options: { cron: { type: 'string' }, id: { type: 'string' } } },
   'schedule list': { positionals: [], options: { json: { type: 'boolean' } } },
   'schedule pause': { positionals: ['id'], options: { reason: { type: 'string' } } },
@@ -202,6 +227,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         }
       : undefined;
   if (restockRequest) parseRestockRequest(restockRequest);
+  const stockroomCall = command === 'restock' || command === 'inventory' ? parseStockroomCall(flags) : undefined;
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
     throw new CliError('reject: --reason "…" is required: the learner and the record need to know why', 2);
@@ -289,12 +315,12 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'inventory': {
-        const report = await inventoryReport(opts, flags.campaign as string | undefined);
+        const report = await inventoryReport(opts, flags.campaign as string | undefined, stockroomCall);
         out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
         return 0;
       }
       case 'restock': {
-        const record = await restock(opts, restockRequest!);
+        const record = await restock(opts, restockRequest!, stockroomCall);
         out(
           `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
         );
@@ -337,6 +363,23 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
   } finally {
     await client.connection.close();
   }
+}
+
+/** `--key` and `--wait SECONDS` of the stockroom commands (1 ms to 1 hour), checked before connecting. */
+export function parseStockroomCall(flags: Record<string, string | boolean | undefined>): StockroomCallOptions {
+  const call: StockroomCallOptions = {};
+  if (typeof flags.key === 'string') call.key = checkStockroomKey(flags.key);
+  if (typeof flags.wait === 'string') {
+    const text = flags.wait.trim();
+    const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+    if (!(seconds >= 0.001 && seconds <= 3600))
+      throw new CliError(
+        `--wait: "${flags.wait.slice(0, 40)}" is not allowed; give the seconds to wait for the lab, from 0.001 to 3600 (default 30)`,
+        2,
+      );
+    call.waitMs = seconds * 1000;
+  }
+  return call;
 }
 
 export function campaignUrl(workflowId: string): string {

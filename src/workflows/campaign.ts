@@ -13,7 +13,6 @@ import type { LabServiceActivities } from '../activities/lab-service-activities'
 import type { LearnerActivities } from '../activities/learner-activities';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignState } from '../domain/campaign-status';
-import { pricingByCompound } from '../domain/lab-catalogue';
 import * as messages from '../temporal/messages';
 import { CAMPAIGN_STATUS } from '../temporal/search-attributes';
 import { incubatorWorkflowId, inventoryTaskQueue } from '../temporal/task-queues';
@@ -157,7 +156,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   };
 
   setLifecycle(state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
-  state.snapshot.pricing ??= pricingByCompound(await describeLab());
+  if (!state.snapshot.pricing) state.learnLab(await describeLab());
 
   for (;;) {
     await holdWhilePaused();

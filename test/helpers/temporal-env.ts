@@ -80,6 +80,9 @@ export async function withWorkers<T>(
     wrapDriver?: (driver: VirtualLab) => VirtualLab;
     labConfig?: LabConfig;
     labTaskQueue?: string;
+    orchestrationTaskQueue?: string;
+    /** An existing lab file (default a fresh one). */
+    labDbPath?: string;
     initialStock?: readonly ItemDefinition[];
     /** Instruments served from the start (default all); tests start the others themselves. */
     instruments?: readonly OperationInstrument[];
@@ -90,7 +93,7 @@ export async function withWorkers<T>(
   } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
-  const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
+  const labDbPath = options.labDbPath ?? join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
   const profile = options.profile ?? builtinLabProfile();
   const labConfig = options.labConfig ?? builtinLabConfig();
   const base = createVirtualLab({ dbPath: labDbPath, profile, labConfig });
@@ -100,7 +103,7 @@ export async function withWorkers<T>(
   const drivers = options.drivers ? await options.drivers(driver, labDbPath) : undefined;
   const labTaskQueue = options.labTaskQueue ?? `test-lab-${id}`;
   const lab: RunningLab = {
-    orchestrationTaskQueue: `test-orchestration-${id}`,
+    orchestrationTaskQueue: options.orchestrationTaskQueue ?? `test-orchestration-${id}`,
     labTaskQueue,
     labDbPath,
     driver,
