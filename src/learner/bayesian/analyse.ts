@@ -54,9 +54,17 @@ export interface PairSummary {
   absoluteSupported: boolean;
   probBelowRange: number;
   probAboveRange: number;
+  /** The goal dose lies beyond the configured range (P ≥ 0.95) on this side, whether or not the range was extended. */
+  outOfRange?: 'above' | 'below';
+  /** Lowest and highest log10 dose with data. */
+  observedLog10?: { lo: number; hi: number };
+  /** The grid's limits on log10 IC50: quantiles at these are the prior's truncation, not data. */
+  supportLog10: { lo: number; hi: number };
   /** The log10 dose range this pair may use (the configured one, possibly extended). */
   rangeLog10: { lo: number; hi: number };
   extended: { down: boolean; up: boolean };
+  /** Why the pair stopped short of its goal (set by the proposer: well cap, no untried doses). */
+  stopReason?: string;
   note: string;
 }
 
@@ -296,8 +304,10 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
       goal,
       goalSamples,
       rangeLog10,
+      pairTested,
       { down, up },
       extensionLog10 > 0,
+      { lo: priors.mLo, hi: priors.mHi },
     );
     const goalInterval = goal.kind === 'dose-for-response' ? summary.goal!.interval : summary.log10Ic50;
     return {
@@ -353,8 +363,10 @@ function summarise(
   goal: PairGoal,
   goalSamples: Float64Array,
   rangeLog10: { lo: number; hi: number },
+  configuredLog10: { lo: number; hi: number },
   extended: { down: boolean; up: boolean },
   canExtend: boolean,
+  supportLog10: { lo: number; hi: number },
 ): PairSummary {
   const g = post.grid;
   const s = post.samples;
@@ -407,6 +419,23 @@ function summarise(
       : massBeyond(g.mCentres, g.mStep, g.mMarginal, rangeLog10.lo, 'below');
   const halfWidth = (goalInterval.hi - goalInterval.lo) / 2;
   const n = data.x.length;
+  // Beyond the configured range, whatever extension then does about it.
+  const beyondAbove =
+    goal.kind === 'dose-for-response'
+      ? fractionWhere(goalSamples, (q) => q > configuredLog10.hi)
+      : massBeyond(g.mCentres, g.mStep, g.mMarginal, configuredLog10.hi, 'above');
+  const beyondBelow =
+    goal.kind === 'dose-for-response'
+      ? fractionWhere(goalSamples, (q) => q < configuredLog10.lo)
+      : massBeyond(g.mCentres, g.mStep, g.mMarginal, configuredLog10.lo, 'below');
+  const outOfRange =
+    n > 0 && goal.kind !== 'optimise'
+      ? beyondAbove >= OUT_OF_RANGE_PROB
+        ? ('above' as const)
+        : beyondBelow >= OUT_OF_RANGE_PROB
+          ? ('below' as const)
+          : undefined
+      : undefined;
 
   let state: PairState = 'estimating';
   const notes: string[] = [];
@@ -426,8 +455,11 @@ function summarise(
       state = 'answered';
     }
   }
+  if (outOfRange) notes.push(`out of range (${outOfRange})`);
   if (canExtend && (extended.up || extended.down))
-    notes.push(`range extended ${extended.up ? 'upwards' : 'downwards'}`);
+    notes.push(
+      `range extended ${extended.up ? `upwards to ${fmt(rangeLog10.hi)} µM` : `downwards to ${fmt(rangeLog10.lo)} µM`}`,
+    );
   if (n > 0) {
     notes.push(
       `absolute IC50 ${
@@ -458,6 +490,9 @@ function summarise(
     absoluteSupported,
     probBelowRange,
     probAboveRange,
+    ...(outOfRange ? { outOfRange } : {}),
+    ...(n > 0 ? { observedLog10: { lo: Math.min(...data.x), hi: Math.max(...data.x) } } : {}),
+    supportLog10,
     rangeLog10,
     extended,
     note: notes.join('; '),

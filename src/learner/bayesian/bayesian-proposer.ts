@@ -1,4 +1,5 @@
-import type { PairEstimate, Proposal } from '../../domain/types';
+import type { Ic50Value, PairEstimate, Proposal } from '../../domain/types';
+import { ANSWERED_STATES, describePairStates } from '../../domain/pair-states';
 import { pairKey } from '../../domain/types';
 import type { ProposeInput, ProposeOutput, Proposer } from '../proposer';
 import type { OptimisationRule } from './acquisition';
@@ -35,12 +36,14 @@ export interface BayesianProposerOptions {
   shareAcrossLines?: boolean;
   /**
    * Never spend more treatment wells on one pair than this (default 24, the standard 8 × 3
-   * design): a pair that reaches it stops with the interval it has.
+   * design) unless the campaign's settings give their own `maxWellsPerPair`: a pair that reaches
+   * it stops in state `well cap` with the interval it has.
    */
   maxWellsPerPair?: number;
   /**
    * Stop a pair early when, at the rate its interval is shrinking, the goal would need well over
-   * the cap (default true). Off for fixed-budget runs.
+   * the cap (default false: a pair stops short only at the cap, the budget or the iterations, so
+   * it is never given up while it could still reach its goal).
    */
   stopWhenOutOfReach?: boolean;
 }
@@ -59,7 +62,7 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
     shareAcrossLines: options.shareAcrossLines ?? true,
   };
   const maxWellsPerPair = options.maxWellsPerPair ?? 24;
-  const stopWhenOutOfReach = options.stopWhenOutOfReach ?? true;
+  const stopWhenOutOfReach = options.stopWhenOutOfReach ?? false;
   const acquisitionSamples = options.acquisitionSamples ?? 96;
   const rule = options.optimisation ?? 'ei';
 
@@ -98,20 +101,28 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
             detail: `no dose is expected to improve the ${objective.type === 'maximize' ? 'highest' : 'lowest'} response by ${EI_SETTLED} or more`,
           };
       } else {
+        // Rejected wells were never run: they are not proposed again but do not use up the cap.
         const triedCount = new Map<string, number>();
-        for (const t of input.triedDoses)
-          triedCount.set(pairKey(t.cellLine, t.compound), (triedCount.get(pairKey(t.cellLine, t.compound)) ?? 0) + 1);
+        for (const t of input.triedDoses) {
+          if (t.rejected) continue;
+          const key = pairKey(t.cellLine, t.compound);
+          triedCount.set(key, (triedCount.get(key) ?? 0) + 1);
+        }
+        const cap = settings.maxWellsPerPair ?? maxWellsPerPair;
         const spent = (p: PairAnalysis) => Math.max(p.summary.wells, triedCount.get(p.key) ?? 0);
         const estimating = analysis.pairs.filter((p) => p.summary.state === 'estimating');
         const settled = new Set<PairAnalysis>();
         for (const p of estimating) {
           let why: string | undefined;
-          if (spent(p) >= maxWellsPerPair) why = `stopped at the well cap (${maxWellsPerPair})`;
-          else if (p.candidates.length === 0) why = 'no untried doses left';
-          else if (stopWhenOutOfReach && outOfReach(p, spent(p), maxWellsPerPair))
-            why = `stopped: ±${p.goalHalfWidth.toFixed(2)} after ${spent(p)} wells, the goal is out of reach within ${maxWellsPerPair}`;
+          if (spent(p) >= cap) {
+            why = `stopped at the well cap (${cap} wells) at ±${p.goalHalfWidth.toFixed(2)}`;
+            p.summary.state = 'well cap';
+          } else if (p.candidates.length === 0) why = 'no untried doses left in its range';
+          else if (stopWhenOutOfReach && outOfReach(p, spent(p), cap))
+            why = `stopped: ±${p.goalHalfWidth.toFixed(2)} after ${spent(p)} wells, the goal is out of reach within ${cap}`;
           if (why) {
             settled.add(p);
+            p.summary.stopReason = why;
             p.summary.note = [why, p.summary.note].filter(Boolean).join('; ');
           }
         }
@@ -120,17 +131,22 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
           ctx,
           active,
           (p) => new RandomStream(seedFrom(settings.seed, input.iteration, 'fantasy', p.key)),
-          (p) => maxWellsPerPair - spent(p),
+          (p) => cap - spent(p),
         );
-        const stuck = estimating.filter((p) => !active.includes(p));
+        const answeredAll = analysis.pairs.every((p) => ANSWERED_STATES.has(p.summary.state));
         if (active.length === 0)
-          finished = { reason: 'goal reached', detail: describeStates(analysis.pairs, stuck.length) };
-        else if (picks.length === 0 && ctx.maxTreatments > 0)
-          // Never hand the campaign an empty batch to loop on: no dose would narrow any interval.
           finished = {
-            reason: 'goal reached',
-            detail: `${describeStates(analysis.pairs, stuck.length)}; no dose is expected to narrow the ${active.length} remaining intervals`,
+            reason: answeredAll ? 'goal reached' : 'pairs settled',
+            detail: `no pair is left to work on; ${describeStates(analysis.pairs)}`,
           };
+        else if (picks.length === 0 && ctx.maxTreatments > 0) {
+          // Never hand the campaign an empty batch to loop on: no dose would narrow any interval.
+          for (const p of active) p.summary.stopReason = 'no dose is expected to narrow its interval';
+          finished = {
+            reason: 'pairs settled',
+            detail: `${describeStates(analysis.pairs)}; no dose is expected to narrow the ${active.length} remaining intervals`,
+          };
+        }
       }
       if (finished) picks = [];
 
@@ -181,34 +197,100 @@ function outOfReach(p: PairAnalysis, wells: number, cap: number): boolean {
   return needed > OUT_OF_REACH_FACTOR * cap;
 }
 
-function describeStates(pairs: PairAnalysis[], stuck: number): string {
-  const count = (s: string) => pairs.filter((p) => p.summary.state === s).length;
-  const parts = [
-    `${count('answered')} answered`,
-    `${count('out of range')} out of range`,
-    `${count('inactive')} inactive`,
-  ];
-  if (stuck > 0) parts.push(`${stuck} stopped short of the goal (well cap, goal out of reach or no untried doses)`);
-  return `every pair is settled: ${parts.join(', ')}`;
+function describeStates(pairs: PairAnalysis[]): string {
+  return describePairStates(
+    pairs.map((p) => ({
+      cellLine: p.cellLine,
+      compound: p.compound,
+      state: p.summary.state,
+      ...(p.summary.outOfRange ? { outOfRange: p.summary.outOfRange } : {}),
+      ...(p.summary.stopReason ? { stopReason: p.summary.stopReason } : {}),
+    })),
+  );
 }
 
 function sig(v: number): number {
   return Number(v.toPrecision(3));
 }
 
+/**
+ * An interval end this close to the grid's limit (log10 units) is where the prior was cut off, not
+ * where the data put it: it is reported as unbounded (null).
+ */
+const UNBOUNDED_NEAR_SUPPORT_LOG10 = 0.25;
+
+function endMicromolar(log10: number, support: { lo: number; hi: number }): number | null {
+  if (!Number.isFinite(log10)) return null;
+  if (log10 <= support.lo + UNBOUNDED_NEAR_SUPPORT_LOG10 || log10 >= support.hi - UNBOUNDED_NEAR_SUPPORT_LOG10)
+    return null;
+  return sig(Math.pow(10, log10));
+}
+
+/** Which side a pair given up as inactive or out of range lies on, if it was. */
+function boundSide(s: PairAnalysis['summary']): 'above' | 'below' | undefined {
+  if (s.state === 'inactive') return 'above';
+  if (s.state === 'out of range') return s.probAboveRange >= s.probBelowRange ? 'above' : 'below';
+  return undefined;
+}
+
+function ic50Value(
+  interval: { median: number; lo: number; hi: number },
+  supported: boolean,
+  s: PairAnalysis['summary'],
+): Ic50Value {
+  const side = boundSide(s);
+  const observed = s.observedLog10;
+  // Given up beyond the doses run: all the data say is that the IC50 lies past the last of them.
+  if (side && observed)
+    return side === 'above'
+      ? { micromolar: null, lowMicromolar: sig(Math.pow(10, observed.hi)), highMicromolar: null, supported: false }
+      : { micromolar: null, lowMicromolar: null, highMicromolar: sig(Math.pow(10, observed.lo)), supported: false };
+  return {
+    micromolar: Number.isFinite(interval.median) ? sig(Math.pow(10, interval.median)) : null,
+    lowMicromolar: endMicromolar(interval.lo, s.supportLog10),
+    highMicromolar: endMicromolar(interval.hi, s.supportLog10),
+    supported,
+  };
+}
+
+function bound(v: Ic50Value): string | undefined {
+  if (v.micromolar !== null) return undefined;
+  if (v.lowMicromolar !== null && v.highMicromolar === null) return `IC50 > ${v.lowMicromolar} µM`;
+  if (v.highMicromolar !== null && v.lowMicromolar === null) return `IC50 < ${v.highMicromolar} µM`;
+  return undefined;
+}
+
 export function toEstimate(p: PairAnalysis): PairEstimate {
   const s = p.summary;
-  const base: PairEstimate = { cellLine: s.cellLine, compound: s.compound, wells: s.wells, state: s.state };
+  const base: PairEstimate = {
+    cellLine: s.cellLine,
+    compound: s.compound,
+    wells: s.wells,
+    state: s.state,
+    doseRangeMicromolar: { min: sig(Math.pow(10, s.rangeLog10.lo)), max: sig(Math.pow(10, s.rangeLog10.hi)) },
+  };
   if (s.wells === 0) return { ...base, note: 'no data yet' };
+  const relativeIc50 = ic50Value(s.log10Ic50, s.relativeSupported, s);
+  // The absolute IC50 does not exist when the curve may never reach 50%: then it has no median.
+  const absoluteIc50 = ic50Value(
+    s.probAbsoluteExists < 0.5 ? { ...s.absoluteLog10Ic50, median: Infinity } : s.absoluteLog10Ic50,
+    s.absoluteSupported,
+    s,
+  );
+  const stated = bound(relativeIc50);
   return {
     ...base,
-    ic50Micromolar: sig(Math.pow(10, s.log10Ic50.median)),
-    ic50LowMicromolar: sig(Math.pow(10, s.log10Ic50.lo)),
-    ic50HighMicromolar: sig(Math.pow(10, s.log10Ic50.hi)),
+    ...(relativeIc50.micromolar !== null ? { ic50Micromolar: relativeIc50.micromolar } : {}),
+    ...(relativeIc50.lowMicromolar !== null ? { ic50LowMicromolar: relativeIc50.lowMicromolar } : {}),
+    ...(relativeIc50.highMicromolar !== null ? { ic50HighMicromolar: relativeIc50.highMicromolar } : {}),
+    relativeIc50,
+    absoluteIc50,
+    ...(s.outOfRange ? { outOfRange: s.outOfRange } : {}),
+    ...(s.stopReason ? { stopReason: s.stopReason } : {}),
     hillSlope: sig(s.hill.median),
     top: sig(s.top.median),
     bottom: sig(s.bottom.median),
-    note: s.note,
+    note: [stated, s.note].filter(Boolean).join('; '),
   };
 }
 
