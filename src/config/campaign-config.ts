@@ -8,7 +8,7 @@ export const MAX_CONFIG_BYTES = 256 * 1024;
 export const MAX_BATCH_SIZE = 96; // one 96-well plate per batch
 export const MAX_BUDGET_USD = 1_000_000;
 /** How far beyond its configured range a pair's doses may go by default (× max, ÷ min). */
-export const DEFAULT_RANGE_EXTENSION_FACTOR = 3;
+export const DEFAULT_RANGE_EXTENSION_FACTOR = 10;
 /** A pair's default well cap: the standard 8-point × 3 design. */
 export const DEFAULT_MAX_WELLS_PER_PAIR = 24;
 
@@ -99,7 +99,8 @@ export const campaignConfigSchema = z
     proposer: z.enum(['space-filling', 'bayesian']).default('bayesian'),
     /**
      * The learner may extend a pair's dose range by up to this factor at either end when its IC50
-     * looks to lie beyond it (default 3: max × 3 and min / 3; 1: never leave the range).
+     * looks to lie beyond it (default 10: up to max × 10 and min / 10, one log unit; 1: never leave
+     * the range).
      */
     rangeExtensionFactor: finite.min(1).max(100).default(DEFAULT_RANGE_EXTENSION_FACTOR),
     /**

@@ -160,6 +160,8 @@ const OUT_OF_RANGE_PROB = 0.95;
 const EXTEND_WHEN_PROB = 0.25;
 const INACTIVE_RESPONSE = 0.8;
 const INACTIVE_PROB = 0.9;
+/** An extended end counts as tried once a dose within this many log10 units of it has data. */
+const EXTENSION_TRIED_WITHIN_LOG10 = 0.25;
 
 function groupByPair(observations: readonly Observation[]): Map<string, Observation[]> {
   const out = new Map<string, Observation[]>();
@@ -376,6 +378,8 @@ function summarise(
     lo: gridQuantile(g.mCentres, g.mStep, g.mMarginal, 0.025),
     hi: gridQuantile(g.mCentres, g.mStep, g.mMarginal, 0.975),
   };
+  const observedHi = data.x.length > 0 ? Math.max(...data.x) : rangeLog10.hi;
+  const observedLo = data.x.length > 0 ? Math.min(...data.x) : rangeLog10.lo;
   const abs = new Float64Array(S);
   let absExists = 0;
   let inactiveVotes = 0;
@@ -386,7 +390,8 @@ function summarise(
       abs[i] = s.m[i]! + Math.log10((top - 0.5) / (0.5 - bottom)) / s.h[i]!;
       absExists++;
     } else abs[i] = bottom >= 0.5 ? Infinity : -Infinity;
-    const vTop = bottom + (top - bottom) / (1 + Math.exp(LN10 * s.h[i]! * (rangeLog10.hi - s.m[i]!)));
+    // "No effect" is judged where there are data: at the highest dose run.
+    const vTop = bottom + (top - bottom) / (1 + Math.exp(LN10 * s.h[i]! * (observedHi - s.m[i]!)));
     if (vTop >= INACTIVE_RESPONSE) inactiveVotes++;
   }
   const absSorted = sortedCopy(abs);
@@ -428,11 +433,21 @@ function summarise(
     goal.kind === 'dose-for-response'
       ? fractionWhere(goalSamples, (q) => q < configuredLog10.lo)
       : massBeyond(g.mCentres, g.mStep, g.mMarginal, configuredLog10.lo, 'below');
+  // For an IC50 question the absolute IC50 counts too (where the curve surely reaches 50%): a
+  // curve whose half-kill dose is beyond the top is out of range even while its plateaus are unsure.
+  const absBeyond = (side: 'above' | 'below') => {
+    if (goal.kind !== 'ic50' || absExists / S < OUT_OF_RANGE_PROB) return 0;
+    let c = 0;
+    for (let i = 0; i < S; i++)
+      if (Number.isFinite(abs[i]!) && (side === 'above' ? abs[i]! > configuredLog10.hi : abs[i]! < configuredLog10.lo))
+        c++;
+    return c / absExists;
+  };
   const outOfRange =
     n > 0 && goal.kind !== 'optimise'
-      ? beyondAbove >= OUT_OF_RANGE_PROB
+      ? Math.max(beyondAbove, absBeyond('above')) >= OUT_OF_RANGE_PROB
         ? ('above' as const)
-        : beyondBelow >= OUT_OF_RANGE_PROB
+        : Math.max(beyondBelow, absBeyond('below')) >= OUT_OF_RANGE_PROB
           ? ('below' as const)
           : undefined
       : undefined;
@@ -440,8 +455,10 @@ function summarise(
   let state: PairState = 'estimating';
   const notes: string[] = [];
   // A pair can only be given up once the range it may use has been extended as far as allowed.
-  const upExhausted = !canExtend || extended.up;
-  const downExhausted = !canExtend || extended.down;
+  // A pair can only be given up once the range it may use has been extended as far as allowed and
+  // a dose has been run near the new end: the extension is what tells "just beyond" from "far beyond".
+  const upExhausted = !canExtend || (extended.up && observedHi >= rangeLog10.hi - EXTENSION_TRIED_WITHIN_LOG10);
+  const downExhausted = !canExtend || (extended.down && observedLo <= rangeLog10.lo + EXTENSION_TRIED_WITHIN_LOG10);
   if (n > 0 && goal.kind !== 'optimise') {
     if (probAboveRange >= OUT_OF_RANGE_PROB && upExhausted) {
       state = inactiveVotes / S >= INACTIVE_PROB ? 'inactive' : 'out of range';
@@ -491,7 +508,7 @@ function summarise(
     probBelowRange,
     probAboveRange,
     ...(outOfRange ? { outOfRange } : {}),
-    ...(n > 0 ? { observedLog10: { lo: Math.min(...data.x), hi: Math.max(...data.x) } } : {}),
+    ...(n > 0 ? { observedLog10: { lo: observedLo, hi: observedHi } } : {}),
     supportLog10,
     rangeLog10,
     extended,
