@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { PairEstimate, Proposal } from '../../src/domain/types';
+import { CampaignStateModel } from '../../src/workflows/campaign-state';
+import { testConfig } from '../helpers/configs';
+
+/** How a campaign ends: every pair's state named, and "goal reached" only when every pair is answered. */
+
+const estimate = (cellLine: string, state: PairEstimate['state'], extra: Partial<PairEstimate> = {}): PairEstimate => ({
+  cellLine,
+  compound: 'staurosporine',
+  wells: 8,
+  state,
+  ...extra,
+});
+
+function withEstimates(estimates: PairEstimate[]): CampaignStateModel {
+  const state = CampaignStateModel.fresh('campaign-x', testConfig(), 'x');
+  state.snapshot.estimates = estimates;
+  return state;
+}
+
+describe('the ending of a campaign', () => {
+  it('says goal reached when every pair is answered, inactive or out of range, and names their states', () => {
+    const state = withEstimates([
+      estimate('U2OS', 'answered'),
+      estimate('HEK293T', 'inactive'),
+      estimate('HeLa', 'out of range', { outOfRange: 'below' }),
+    ]);
+    const end = state.ending('goal reached', 'no pair is left to work on');
+    expect(end.lifecycle).toBe('goal reached');
+    expect(end.detail).toContain('pairs: 1 answered, 1 inactive, 1 out of range (below)');
+  });
+
+  it('turns "goal reached" into completed when a pair stopped at the well cap, and says which and why', () => {
+    const state = withEstimates([
+      estimate('U2OS', 'answered'),
+      estimate('HEK293T', 'well cap', { stopReason: 'stopped at the well cap (24 wells) at ±0.22' }),
+    ]);
+    const end = state.ending('goal reached', 'no pair is left to work on');
+    expect(end.lifecycle).toBe('completed');
+    expect(end.detail).toContain('HEK293T × staurosporine: stopped at the well cap (24 wells) at ±0.22');
+  });
+
+  it('records on every pair still estimating that the budget stopped it', () => {
+    const state = withEstimates([estimate('U2OS', 'answered'), estimate('HEK293T', 'estimating')]);
+    const end = state.ending('budget exhausted', '$99.10 of $100.00 spent; the next experiment does not fit');
+    expect(end.lifecycle).toBe('budget exhausted');
+    const open = state.snapshot.estimates.find((e) => e.cellLine === 'HEK293T')!;
+    expect(open.stopReason).toMatch(/^budget exhausted: \$99\.10 of \$100\.00 spent/);
+    expect(state.snapshot.estimates.find((e) => e.cellLine === 'U2OS')!.stopReason).toBeUndefined();
+    expect(end.detail).toContain('1 estimating (HEK293T × staurosporine: budget exhausted');
+  });
+
+  it('tells the learner which tried doses were rejected, so they do not count toward the well cap', () => {
+    const state = CampaignStateModel.fresh('campaign-x', testConfig(), 'x');
+    const p: Proposal = {
+      proposalId: 'i001-e01',
+      cellLine: 'U2OS',
+      compound: 'staurosporine',
+      doseMicromolar: 0.1,
+      assay: 'viability',
+      isControl: false,
+    };
+    state.snapshot.rejected.push({ iteration: 1, proposals: [p], reason: 'wrong plate' });
+    expect(state.triedDoses()).toEqual([
+      { cellLine: 'U2OS', compound: 'staurosporine', doseMicromolar: 0.1, rejected: true },
+    ]);
+  });
+});
