@@ -16,8 +16,8 @@ describe('learner benchmark, short version', () => {
     report = await runBench({ curves: 30, portfolios: 1, seed: 1, workers: 2, full: false });
     console.log(report.table);
     for (const t of report.targets) console.log(`${t.holds ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);
-    expect(report.metrics.filter((m) => m.scenario === 'base')).toHaveLength(11);
-    expect(report.metrics.filter((m) => m.scenario === 'harsh')).toHaveLength(11);
+    expect(report.metrics.filter((m) => m.scenario === 'base')).toHaveLength(12);
+    expect(report.metrics.filter((m) => m.scenario === 'harsh')).toHaveLength(12);
     expect(report.table).toContain('learner-12');
   }, 180_000);
 

@@ -468,7 +468,9 @@ function summarise(
     } else if (probBelowRange >= OUT_OF_RANGE_PROB && downExhausted) {
       state = 'out of range';
       notes.push(`${goalName(goal)} below the tested range`);
-    } else if (halfWidth <= goal.halfWidthLog10) {
+    } else if (halfWidth <= goal.halfWidthLog10 && (goal.kind !== 'ic50' || relativeSupported || absoluteSupported)) {
+      // An IC50 interval is only an answer when data back it on both sides: a narrow interval
+      // from a few wells and the priors' plateaus is not.
       state = 'answered';
     }
   }

@@ -126,13 +126,35 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
             p.summary.note = [why, p.summary.note].filter(Boolean).join('; ');
           }
         }
-        const active = estimating.filter((p) => !settled.has(p));
-        picks = targetedBatch(
-          ctx,
-          active,
-          (p) => new RandomStream(seedFrom(settings.seed, input.iteration, 'fantasy', p.key)),
-          (p) => cap - spent(p),
-        );
+        // Narrow enough but not yet backed by data on both sides: the wells it needs are the doses
+        // just beyond where the data stop, and they come first. With none left there, the interval
+        // is the answer the range allows.
+        const supportFirst: Pick[] = [];
+        for (const p of estimating) {
+          if (settled.has(p) || p.goal.kind !== 'ic50' || p.goalHalfWidth > p.goal.halfWidthLog10) continue;
+          const room = Math.min(cap - spent(p), ctx.maxTreatments - supportFirst.length);
+          const xs = supportDoses(p);
+          if (xs.length === 0) {
+            p.summary.state = 'answered';
+            p.summary.note = ['no untried doses left beyond its bends: answered without support', p.summary.note].join(
+              '; ',
+            );
+            settled.add(p);
+            continue;
+          }
+          for (const x of xs.slice(0, Math.max(0, room))) supportFirst.push({ pair: p, log10Dose: x, value: Infinity });
+          settled.add(p);
+        }
+        const active = estimating.filter((p) => !settled.has(p) || supportFirst.some((k) => k.pair === p));
+        picks = [
+          ...supportFirst,
+          ...targetedBatch(
+            { ...ctx, maxTreatments: ctx.maxTreatments - supportFirst.length },
+            active.filter((p) => !supportFirst.some((k) => k.pair === p)),
+            (p) => new RandomStream(seedFrom(settings.seed, input.iteration, 'fantasy', p.key)),
+            (p) => cap - spent(p),
+          ),
+        ];
         const answeredAll = analysis.pairs.every((p) => ANSWERED_STATES.has(p.summary.state));
         if (active.length === 0)
           finished = {
@@ -177,6 +199,37 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
       };
     },
   };
+}
+
+/**
+ * The untried doses that would back a narrow IC50 interval with data on both sides: up to two
+ * on each side that lacks them, nearest first — beyond 50% for the absolute IC50 when the curve
+ * surely reaches it, else beyond the plateau bends (10% / 90% of the span) for the relative one.
+ */
+function supportDoses(p: PairAnalysis): number[] {
+  const s = p.summary;
+  const useAbsolute = s.probAbsoluteExists >= 0.95 && Number.isFinite(s.absoluteLog10Ic50.median);
+  const centre = useAbsolute ? s.absoluteLog10Ic50.median : s.log10Ic50.median;
+  const bend = useAbsolute ? 0 : Math.log10(9) / s.hill.median;
+  const doses = [...new Set(Array.from(p.data.x, (x) => x.toFixed(4)))].map(Number);
+  const below = doses.filter((x) => x < centre - bend).length;
+  const above = doses.filter((x) => x > centre + bend).length;
+  const out: number[] = [];
+  if (below < 2)
+    out.push(
+      ...p.candidates
+        .filter((x) => x < centre - bend)
+        .sort((a, b) => b - a)
+        .slice(0, 2 - below),
+    );
+  if (above < 2)
+    out.push(
+      ...p.candidates
+        .filter((x) => x > centre + bend)
+        .sort((a, b) => a - b)
+        .slice(0, 2 - above),
+    );
+  return out;
 }
 
 /**
