@@ -37,6 +37,8 @@ export interface PortfolioMetrics {
   standardTreatmentWells: number;
   meanRounds: number;
   allFinished: boolean;
+  /** Runs that ended because the well budget (a third of the standard design) was spent. */
+  budgetExhaustedRuns: number;
   activeAnswered: number;
   activeTotal: number;
   /** Active pairs wrongly given up (called inactive / out of range). */
@@ -144,6 +146,7 @@ export function portfolioMetrics(runs: PortfolioResult[]): PortfolioMetrics {
     standardTreatmentWells: (runs[0]?.pairs.length ?? 0) * 24,
     meanRounds: mean(runs.map((r) => r.rounds)),
     allFinished: runs.every((r) => r.finished),
+    budgetExhaustedRuns: runs.filter((r) => r.budgetExhausted).length,
     activeAnswered: answered.length,
     activeTotal: active.length,
     activeGivenUp: active.filter((p) => p.state === 'inactive' || p.state === 'out of range').length,
@@ -220,7 +223,7 @@ export function checkTargets(
         portfolio.maxTreatmentWells <= portfolio.standardTreatmentWells / 3 &&
         portfolio.learnerRmseActive <= portfolio.standardRmseActive,
       detail:
-        `max ${portfolio.maxTreatmentWells} (mean ${f(portfolio.meanTreatmentWells, 0)}) treatment wells vs limit ${portfolio.standardTreatmentWells / 3}; RMSE over active pairs learner ${f(portfolio.learnerRmseActive)} vs standard ${f(portfolio.standardRmseActive)}` +
+        `max ${portfolio.maxTreatmentWells} (mean ${f(portfolio.meanTreatmentWells, 0)}) treatment wells vs limit ${portfolio.standardTreatmentWells / 3} (the campaign's budget; ${portfolio.budgetExhaustedRuns} of ${portfolio.runs} runs spent it before every pair was settled); RMSE over active pairs learner ${f(portfolio.learnerRmseActive)} vs standard ${f(portfolio.standardRmseActive)}` +
         (portfolio.maxTreatmentWells > portfolio.standardTreatmentWells / 3
           ? `; over by ${portfolio.maxTreatmentWells - portfolio.standardTreatmentWells / 3} wells in the worst run (${portfolio.wellCapped} pairs ran to the well cap)`
           : '') +
@@ -300,7 +303,7 @@ export function formatTable(metrics: ArmMetrics[], portfolio: PortfolioMetrics |
     lines.push(
       '',
       `portfolio (${p.runs} runs × ${p.pairsPerRun} pairs, rounds of one 96-well plate):`,
-      `  treatment wells: mean ${f(p.meanTreatmentWells, 0)}, max ${p.maxTreatmentWells} (standard 8x3 on every pair: ${p.standardTreatmentWells}); rounds ${f(p.meanRounds, 1)}; all finished: ${p.allFinished}`,
+      `  treatment wells: mean ${f(p.meanTreatmentWells, 0)}, max ${p.maxTreatmentWells} (standard 8x3 on every pair: ${p.standardTreatmentWells}); rounds ${f(p.meanRounds, 1)}; all finished: ${p.allFinished}; ended by the well budget (${p.standardTreatmentWells / 3}): ${p.budgetExhaustedRuns} of ${p.runs} runs`,
       `  active pairs answered ${p.activeAnswered}/${p.activeTotal}, wrongly given up ${p.activeGivenUp}; inactive/out-of-range pairs given up ${p.droppedCorrectly}/${p.droppedTotal}`,
       `  mean wells per pair: active ${f(p.meanWellsActive, 1)}, inactive/out of range ${f(p.meanWellsDropped, 1)}`,
       `  log10 IC50 RMSE, all active pairs: learner ${f(p.learnerRmseActive)} vs standard ${f(p.standardRmseActive)}; answered pairs: ${f(p.learnerRmseAnswered)} vs ${f(p.standardRmseAnswered)}; learner coverage ${f(p.learnerCoverageActive, 3)}`,

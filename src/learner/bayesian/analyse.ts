@@ -56,6 +56,8 @@ export interface PairSummary {
   probAboveRange: number;
   /** The goal dose lies beyond the configured range (P ≥ 0.95) on this side, whether or not the range was extended. */
   outOfRange?: 'above' | 'below';
+  /** Posterior probability that the goal dose lies beyond the configured range (not the extended one). */
+  probBeyondConfigured: { above: number; below: number };
   /** Lowest and highest log10 dose with data. */
   observedLog10?: { lo: number; hi: number };
   /** The grid's limits on log10 IC50: quantiles at these are the prior's truncation, not data. */
@@ -159,7 +161,7 @@ function sharedPriors(priors: ResolvedPriors, siblings: ReferenceFit[]): Resolve
 const OUT_OF_RANGE_PROB = 0.95;
 const EXTEND_WHEN_PROB = 0.25;
 const INACTIVE_RESPONSE = 0.8;
-const INACTIVE_PROB = 0.9;
+const INACTIVE_PROB = 0.75;
 /** An extended end counts as tried once a dose within this many log10 units of it has data. */
 const EXTENSION_TRIED_WITHIN_LOG10 = 0.25;
 
@@ -510,6 +512,7 @@ function summarise(
     probBelowRange,
     probAboveRange,
     ...(outOfRange ? { outOfRange } : {}),
+    probBeyondConfigured: { above: beyondAbove, below: beyondBelow },
     ...(n > 0 ? { observedLog10: { lo: observedLo, hi: observedHi } } : {}),
     supportLog10,
     rangeLog10,

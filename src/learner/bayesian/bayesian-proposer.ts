@@ -145,14 +145,43 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
           for (const x of xs.slice(0, Math.max(0, room))) supportFirst.push({ pair: p, log10Dose: x, value: Infinity });
           settled.add(p);
         }
+        // A range extended because the IC50 likely lies beyond it is resolved by a dose at the new
+        // end first: that one well tells "just beyond" (a bottom plateau appears) from "far beyond".
+        for (const p of estimating) {
+          if (settled.has(p) || supportFirst.length >= ctx.maxTreatments || cap - spent(p) <= 0) continue;
+          const s = p.summary;
+          const hi = s.observedLog10?.hi ?? -Infinity;
+          const lo = s.observedLog10?.lo ?? Infinity;
+          const probe =
+            s.extended.up && s.probBeyondConfigured.above >= PROBE_EXTENSION_PROB && hi < s.rangeLog10.hi - 0.25
+              ? Math.max(...p.candidates)
+              : s.extended.down && s.probBeyondConfigured.below >= PROBE_EXTENSION_PROB && lo > s.rangeLog10.lo + 0.25
+                ? Math.min(...p.candidates)
+                : undefined;
+          if (probe !== undefined && Number.isFinite(probe))
+            supportFirst.push({ pair: p, log10Dose: probe, value: Infinity });
+        }
         const active = estimating.filter((p) => !settled.has(p) || supportFirst.some((k) => k.pair === p));
+        const firstCount = (p: PairAnalysis) => supportFirst.filter((k) => k.pair === p).length;
         picks = [
           ...supportFirst,
           ...targetedBatch(
             { ...ctx, maxTreatments: ctx.maxTreatments - supportFirst.length },
-            active.filter((p) => !supportFirst.some((k) => k.pair === p)),
+            // A probed pair still competes for the rest of the batch (its probe dose is no longer a candidate).
+            active
+              .filter((p) => !settled.has(p))
+              .map((p) =>
+                firstCount(p) > 0
+                  ? {
+                      ...p,
+                      candidates: p.candidates.filter(
+                        (x) => !supportFirst.some((k) => k.pair === p && k.log10Dose === x),
+                      ),
+                    }
+                  : p,
+              ),
             (p) => new RandomStream(seedFrom(settings.seed, input.iteration, 'fantasy', p.key)),
-            (p) => cap - spent(p),
+            (p) => cap - spent(p) - firstCount(analysis.pairs[p.index]!),
           ),
         ];
         const answeredAll = analysis.pairs.every((p) => ANSWERED_STATES.has(p.summary.state));
@@ -206,6 +235,9 @@ export function createBayesianProposer(options: BayesianProposerOptions = {}): B
  * on each side that lacks them, nearest first — beyond 50% for the absolute IC50 when the curve
  * surely reaches it, else beyond the plateau bends (10% / 90% of the span) for the relative one.
  */
+/** Probe the end of an extended range once the goal dose is at least this likely beyond the configured one. */
+const PROBE_EXTENSION_PROB = 0.5;
+
 function supportDoses(p: PairAnalysis): number[] {
   const s = p.summary;
   const useAbsolute = s.probAbsoluteExists >= 0.95 && Number.isFinite(s.absoluteLog10Ic50.median);
