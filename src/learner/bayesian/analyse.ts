@@ -162,6 +162,8 @@ const OUT_OF_RANGE_PROB = 0.95;
 const EXTEND_WHEN_PROB = 0.25;
 const INACTIVE_RESPONSE = 0.8;
 const INACTIVE_PROB = 0.75;
+/** Wells at most at each end dose of a pair's range (the standard design's triplicate). */
+const END_REPLICATES = 3;
 /** An extended end counts as tried once a dose within this many log10 units of it has data. */
 const EXTENSION_TRIED_WITHIN_LOG10 = 0.25;
 
@@ -215,6 +217,7 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
 
   const byPair = groupByPair(input.observations);
   const tried = new Map<string, Set<string>>();
+  const triedCounts = new Map<string, Map<string, number>>();
   const triedExtremes = new Map<string, { lo: number; hi: number }>();
   for (const t of input.triedDoses) {
     if (!(t.doseMicromolar > 0)) continue;
@@ -222,6 +225,11 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     let set = tried.get(key);
     if (!set) tried.set(key, (set = new Set()));
     set.add(doseKey(t.doseMicromolar));
+    if (!t.rejected) {
+      let c = triedCounts.get(key);
+      if (!c) triedCounts.set(key, (c = new Map()));
+      c.set(doseKey(t.doseMicromolar), (c.get(doseKey(t.doseMicromolar)) ?? 0) + 1);
+    }
     const x = Math.log10(t.doseMicromolar);
     const ex = triedExtremes.get(key) ?? { lo: Infinity, hi: -Infinity };
     triedExtremes.set(key, { lo: Math.min(ex.lo, x), hi: Math.max(ex.hi, x) });
@@ -297,9 +305,13 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     };
 
     const triedSet = tried.get(key) ?? new Set<string>();
-    const candidates = gridPointsLog10(grid, rangeLog10.lo, rangeLog10.hi).filter(
-      (x) => !triedSet.has(doseKey(Math.pow(10, x))),
-    );
+    const points = gridPointsLog10(grid, rangeLog10.lo, rangeLog10.hi);
+    const candidates = points.filter((x) => !triedSet.has(doseKey(Math.pow(10, x))));
+    // The two ends of the range are the exception to "never the same dose twice": a plateau the
+    // range cannot get beyond is pinned only by repeating its end dose (as 8 × 3 does in triplicate).
+    const counts = triedCounts.get(key);
+    for (const end of points.length > 1 ? [points[0]!, points[points.length - 1]!] : [])
+      for (let r = counts?.get(doseKey(Math.pow(10, end))) ?? 0; r > 0 && r < END_REPLICATES; r++) candidates.push(end);
     const summary = summarise(
       p.cellLine,
       p.compound,
