@@ -162,3 +162,38 @@ describe('no early give-up', () => {
     expect(out.estimates[0]!.state).toBe('estimating');
   });
 });
+
+describe('replicates at the ends of the range', () => {
+  it('offers a tried end dose again up to three wells in all, but never a tried dose inside the range', () => {
+    const truth: Truth = { log10Ic50: Math.log10(5), hill: 1, top: 1, bottom: 0.35 };
+    const rng = new RandomStream(9);
+    const s = settings({ rangeExtensionFactor: 1 });
+    const obs = (doses: number[]): Observation[] =>
+      doses.map((d) => ({
+        cellLine: 'HeLa',
+        compound: 'doxorubicin',
+        doseMicromolar: d,
+        response: noisyResponse(truth, Math.log10(d), 0.06, rng),
+        plateId: 'p1',
+        iteration: 1,
+      }));
+    const top = Math.log10(STANDARD_MAX);
+    const candidatesAfter = (doses: number[]) => {
+      const o = obs(doses);
+      return learner.analyse({
+        settings: s,
+        observations: o,
+        triedDoses: o.map((x) => ({ ...x })),
+        iteration: 2,
+        maxTreatments: 4,
+        idPrefix: 'i2',
+      }).pairs[0]!.candidates;
+    };
+    const once = candidatesAfter([STANDARD_MAX, 1, 0.1, 0.01]);
+    expect(once.filter((x) => Math.abs(x - top) < 1e-9)).toHaveLength(2);
+    expect(once.some((x) => Math.abs(x - 0) < 1e-9)).toBe(false); // 1 µM was run: never again
+    expect(candidatesAfter([STANDARD_MAX, STANDARD_MAX, STANDARD_MAX, 1]).some((x) => Math.abs(x - top) < 1e-9)).toBe(
+      false,
+    );
+  });
+});
