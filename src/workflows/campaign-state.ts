@@ -346,7 +346,8 @@ export class CampaignStateModel {
     this.snapshot.estimates = estimates.map((e) =>
       e.state === 'estimating' && e.stopReason === undefined ? { ...e, stopReason: why } : e,
     );
-    if (estimates.length === 0) return { lifecycle: final, detail };
+    // A person's stop keeps their reason as the detail; the estimates still carry every pair's state.
+    if (estimates.length === 0 || final === 'stopped') return { lifecycle: final, detail };
     const states = describePairStates(this.snapshot.estimates);
     return { lifecycle: final, detail: detail.includes('pairs: ') ? detail : `${detail}; ${states}` };
   }

@@ -51,6 +51,13 @@ describe('the ending of a campaign', () => {
     expect(end.detail).toContain('1 estimating (HEK293T × staurosporine: budget exhausted');
   });
 
+  it("keeps a person's stop reason as the detail, and still marks the open pairs as stopped", () => {
+    const state = withEstimates([estimate('HEK293T', 'estimating')]);
+    const end = state.ending('stopped', 'enough for today');
+    expect(end).toEqual({ lifecycle: 'stopped', detail: 'enough for today' });
+    expect(state.snapshot.estimates[0]!.stopReason).toBe('stopped: enough for today');
+  });
+
   it('tells the learner which tried doses were rejected, so they do not count toward the well cap', () => {
     const state = CampaignStateModel.fresh('campaign-x', testConfig(), 'x');
     const p: Proposal = {
