@@ -309,7 +309,8 @@ async function main(): Promise<void> {
     // Seeds run side by side: each on its own lab file and task queues.
     seedResults = await Promise.all(
       seeds.map(async (seed) => {
-        const config = { ...baseConfig, name: `bench-panel-s${seed}-${Date.now().toString(36)}` };
+        // A fixed name per seed: the lab's noise is keyed by noiseSeed, campaign name and plate, so a rerun reads the same numbers.
+        const config = { ...baseConfig, name: `bench-panel-s${seed}` };
         const profile = { ...baseProfile, noiseSeed: seed };
         const ts = Date.now();
         const results = await lab.run(config, profile, `s${seed}-${Date.now().toString(36)}`);
