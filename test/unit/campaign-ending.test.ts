@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { builtinLabConfig } from '../../src/config/lab-config';
+import { checkConfigAgainstLab } from '../../src/config/lab-check';
+import { builtinLabProfile } from '../../src/config/lab-profile';
+import { stockForProfile } from '../../src/inventory/default-stock';
+import { virtualLabCatalogue } from '../../src/lab/catalogue';
 import type { PairEstimate, Proposal } from '../../src/domain/types';
 import { CampaignStateModel } from '../../src/workflows/campaign-state';
 import { testConfig } from '../helpers/configs';
@@ -74,3 +79,34 @@ describe('the ending of a campaign', () => {
     ]);
   });
 });
+
+describe('range extension and the well cap in the config', () => {
+  it('extends by ×10 and caps a pair at 24 wells by default, and passes both to the learner', () => {
+    const config = testConfig();
+    expect(config.rangeExtensionFactor).toBe(10);
+    expect(config.maxWellsPerPair).toBe(24);
+    const s = CampaignStateModel.fresh('campaign-x', testConfig({ rangeExtensionFactor: 1, maxWellsPerPair: 12 }), 'x');
+    expect(s.learnerSettings()).toMatchObject({ rangeExtensionFactor: 1, maxWellsPerPair: 12 });
+  });
+
+  it('warns when range extension could ask for more than a stock can make', () => {
+    const lab = catalogueOf();
+    const high = testConfig({ doseRange: { minMicromolar: 0.01, maxMicromolar: 50 } });
+    expect(checkConfigAgainstLab(high, lab).warnings.join('\n')).toMatch(
+      /range extension \(rangeExtensionFactor 10\) may ask for up to 500 µM.*lower rangeExtensionFactor to 1\.81 /,
+    );
+    const off = testConfig({ doseRange: { minMicromolar: 0.01, maxMicromolar: 50 }, rangeExtensionFactor: 1 });
+    expect(checkConfigAgainstLab(off, lab).warnings.join('\n')).not.toMatch(/range extension/);
+  });
+});
+
+function catalogueOf() {
+  const profile = builtinLabProfile();
+  const items = stockForProfile(profile).map((d) => ({
+    ...d,
+    reorderLevel: d.reorderLevel ?? 0,
+    description: d.description ?? '',
+    updatedAt: '',
+  }));
+  return virtualLabCatalogue({ profile, items, labConfig: builtinLabConfig() });
+}
