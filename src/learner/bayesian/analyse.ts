@@ -309,8 +309,9 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     const candidates = points.filter((x) => !triedSet.has(doseKey(Math.pow(10, x))));
     // The two ends of the range are the exception to "never the same dose twice": a plateau the
     // range cannot get beyond is pinned only by repeating its end dose (as 8 × 3 does in triplicate).
-    const counts = triedCounts.get(key);
-    for (const end of points.length > 1 ? [points[0]!, points[points.length - 1]!] : [])
+    // Only for an IC50 question: a dose for a response or a window lies inside the range by nature.
+    const counts = goal.kind === 'ic50' ? triedCounts.get(key) : undefined;
+    for (const end of points.length > 1 && counts ? [points[0]!, points[points.length - 1]!] : [])
       for (let r = counts?.get(doseKey(Math.pow(10, end))) ?? 0; r > 0 && r < END_REPLICATES; r++) candidates.push(end);
     const summary = summarise(
       p.cellLine,
