@@ -490,9 +490,18 @@ function summarise(
     }
   }
   if (outOfRange) notes.push(`out of range (${outOfRange})`);
-  if (canExtend && (extended.up || extended.down))
+  // Say whether doses were run beyond the configured range, or the range is only open to them.
+  if (canExtend && extended.up)
     notes.push(
-      `range extended ${extended.up ? `upwards to ${fmt(rangeLog10.hi)} µM` : `downwards to ${fmt(rangeLog10.lo)} µM`}`,
+      observedHi > configuredLog10.hi + 1e-6
+        ? `range extended upwards (doses run up to ${fmt(observedHi)} µM, allowed ${fmt(rangeLog10.hi)} µM)`
+        : `range open upwards to ${fmt(rangeLog10.hi)} µM`,
+    );
+  if (canExtend && extended.down)
+    notes.push(
+      observedLo < configuredLog10.lo - 1e-6
+        ? `range extended downwards (doses run down to ${fmt(observedLo)} µM, allowed ${fmt(rangeLog10.lo)} µM)`
+        : `range open downwards to ${fmt(rangeLog10.lo)} µM`,
     );
   if (n > 0) {
     notes.push(
