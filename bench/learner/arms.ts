@@ -23,6 +23,7 @@ export const GOAL_HALF_WIDTH = 0.1;
 export const LEARNER_FIRST_ROUND = 6;
 export const LEARNER_ROUND = 3;
 export const LEARNER_BUDGET = 12;
+export const LEARNER_BUDGET_CEILING = 16;
 export const WELL_CAP = 48;
 
 export interface ArmScore {
@@ -91,6 +92,7 @@ export function runLearner(
   curveSeed: number,
   mode: 'budget' | 'goal',
   schedule = { first: LEARNER_FIRST_ROUND, round: LEARNER_ROUND },
+  budget = LEARNER_BUDGET,
 ): ArmScore {
   const settings = curveSettings(
     curveSeed,
@@ -105,7 +107,7 @@ export function runLearner(
   let wells = 0;
   let rounds = 0;
   let finished = false;
-  const cap = mode === 'budget' ? LEARNER_BUDGET : WELL_CAP;
+  const cap = mode === 'budget' ? budget : WELL_CAP;
   while (wells < cap) {
     const size = Math.min(cap - wells, rounds === 0 ? schedule.first : schedule.round);
     const t0 = performance.now();
@@ -153,7 +155,7 @@ export function runLearner(
   if (mode === 'goal' && !finished && halfWidth(fit) <= GOAL_HALF_WIDTH) finished = true;
   const reached = mode === 'goal' && finished && halfWidth(fit) <= GOAL_HALF_WIDTH;
   return {
-    arm: mode === 'budget' ? `learner-${LEARNER_BUDGET}` : 'learner-goal',
+    arm: mode === 'budget' ? `learner-${budget}` : 'learner-goal',
     wells,
     fit,
     rounds,
@@ -206,6 +208,8 @@ export function runCurve(scenario: CurveScenario, seed: number, index: number): 
   arms.push({ arm: 'random-24', wells: 24, fit: rnd.scores.get(24)!, rounds: 1 });
 
   arms.push(runLearner(truth, scenario, curveSeed, 'budget'));
+  // The target's ceiling: a published two-round adaptive design matched 8 × 3 at 16 wells.
+  arms.push(runLearner(truth, scenario, curveSeed, 'budget', undefined, LEARNER_BUDGET_CEILING));
   arms.push(runLearner(truth, scenario, curveSeed, 'goal'));
 
   // Oracle blocks of 4 wells; knows the truth, so it may use the extended range where allowed.

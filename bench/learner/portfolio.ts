@@ -28,6 +28,12 @@ export const PORTFOLIO_MAX_ROUNDS = 30;
  * RMSE is about 0.05, and a 95% interval of ±0.15 is a posterior SD of about 0.075.
  */
 export const PORTFOLIO_HALF_WIDTH = 0.15;
+/**
+ * The campaign's budget, in treatment wells: a third of the standard 8 × 3 design on every pair.
+ * A scientist states the money; the learner spends it where it narrows intervals most, and a run
+ * that has not answered every pair by then ends for the budget (a stated reason).
+ */
+export const PORTFOLIO_WELL_BUDGET_SHARE = 1 / 3;
 
 export interface PortfolioPairResult {
   cellLine: string;
@@ -46,6 +52,8 @@ export interface PortfolioResult {
   controlWells: number;
   rounds: number;
   finished: boolean;
+  /** The run ended because its well budget was spent, not because every pair was settled. */
+  budgetExhausted: boolean;
   pairs: PortfolioPairResult[];
   batchMs: number[];
 }
@@ -72,7 +80,14 @@ export function runPortfolio(seed: number, index: number): PortfolioResult {
   let controlWells = 0;
   let rounds = 0;
   let finished = false;
+  let budgetExhausted = false;
+  const wellBudget = Math.floor(pairs.length * 24 * PORTFOLIO_WELL_BUDGET_SHARE);
   while (rounds < PORTFOLIO_MAX_ROUNDS) {
+    const room = Math.min(PORTFOLIO_ROUND_TREATMENTS, wellBudget - treatmentWells);
+    if (room <= 0) {
+      budgetExhausted = true;
+      break;
+    }
     const t0 = performance.now();
     const out = portfolioProposer.propose({
       settings,
@@ -80,7 +95,7 @@ export function runPortfolio(seed: number, index: number): PortfolioResult {
       controlObservations: controls,
       triedDoses: tried,
       iteration: rounds,
-      maxTreatments: PORTFOLIO_ROUND_TREATMENTS,
+      maxTreatments: room,
       idPrefix: `i${rounds}`,
     });
     batchMs.push(performance.now() - t0);
@@ -138,11 +153,12 @@ export function runPortfolio(seed: number, index: number): PortfolioResult {
       compound: a.compound,
       kind: truth.kind,
       truthLog10Ic50: truth.truth.log10Ic50,
-      state: s.state,
+      // The cap is the proposer's decision; a bare analysis still calls those pairs estimating.
+      state: s.state === 'estimating' && s.wells >= 24 ? 'well cap' : s.state,
       wells: s.wells,
       learner: { median: s.log10Ic50.median, lo: s.log10Ic50.lo, hi: s.log10Ic50.hi },
       standard: { median: std.median, lo: std.lo, hi: std.hi, state: std.state },
     };
   });
-  return { index, treatmentWells, controlWells, rounds, finished, pairs: results, batchMs };
+  return { index, treatmentWells, controlWells, rounds, finished, budgetExhausted, pairs: results, batchMs };
 }

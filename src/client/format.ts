@@ -58,6 +58,14 @@ export function formatStatus(s: CampaignStatus): string {
   return lines.join('\n');
 }
 
+/** A 95% interval; an unbounded end (absent) reads as a one-sided bound: "> 30", "< 0.001". */
+function interval(lo: number | undefined, hi: number | undefined): string {
+  if (lo !== undefined && hi !== undefined) return `${num(lo)}–${num(hi)}`;
+  if (lo !== undefined) return `> ${num(lo)}`;
+  if (hi !== undefined) return `< ${num(hi)}`;
+  return '-';
+}
+
 export function formatEstimates(estimates: PairEstimate[]): string {
   return table(
     ['cell line', 'compound', 'wells', 'state', 'IC50 µM', '95% interval µM', 'note'],
@@ -65,11 +73,9 @@ export function formatEstimates(estimates: PairEstimate[]): string {
       e.cellLine,
       e.compound,
       e.wells,
-      e.state,
+      e.state === 'out of range' && e.outOfRange ? `out of range (${e.outOfRange})` : e.state,
       num(e.ic50Micromolar),
-      e.ic50LowMicromolar !== undefined && e.ic50HighMicromolar !== undefined
-        ? `${num(e.ic50LowMicromolar)}–${num(e.ic50HighMicromolar)}`
-        : '-',
+      interval(e.ic50LowMicromolar, e.ic50HighMicromolar),
       e.note ?? '',
     ]),
   );

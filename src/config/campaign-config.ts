@@ -6,6 +6,10 @@ import { ConfigError, parseWith, parseYamlText, readSettingsFile } from './valid
 export const MAX_CONFIG_BYTES = 256 * 1024;
 export const MAX_BATCH_SIZE = 96; // one 96-well plate per batch
 export const MAX_BUDGET_USD = 1_000_000;
+/** How far beyond its configured range a pair's doses may go by default (× max, ÷ min). */
+export const DEFAULT_RANGE_EXTENSION_FACTOR = 10;
+/** A pair's default well cap: the standard 8-point × 3 design. */
+export const DEFAULT_MAX_WELLS_PER_PAIR = 24;
 
 const finite = z.number().finite();
 
@@ -93,10 +97,16 @@ export const campaignConfigSchema = z
     /** Which learner proposes batches: the Bayesian dose-response learner, or even log-dose coverage. */
     proposer: z.enum(['space-filling', 'bayesian']).default('bayesian'),
     /**
-     * The learner may extend the dose range by up to this factor at either end when an IC50 looks to
-     * lie beyond it (1: never leave the range; 3.16: half a log).
+     * The learner may extend a pair's dose range by up to this factor at either end when its IC50
+     * looks to lie beyond it (default 10: up to max × 10 and min / 10, one log unit; 1: never leave
+     * the range).
      */
-    rangeExtensionFactor: finite.min(1).max(100).default(1),
+    rangeExtensionFactor: finite.min(1).max(100).default(DEFAULT_RANGE_EXTENSION_FACTOR),
+    /**
+     * Treatment wells one pair may use at most (default 24, the standard 8 × 3 design); a pair that
+     * reaches it stops with the interval it has and says so. Rejected wells do not count.
+     */
+    maxWellsPerPair: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_WELLS_PER_PAIR),
     /** Seed of the learner's random choices (the lab's noise is the lab's own). */
     seed: z
       .number()

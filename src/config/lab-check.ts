@@ -65,6 +65,11 @@ export function checkConfigAgainstLab(config: CampaignConfig, lab: LabCatalogue)
         value: p.doseRange.maxMicromolar,
         message: `${p.compound}'s stock is ${stock.stockMicromolar} µM (lot ${stock.lot || 'unknown'}), which makes at most ${round3(maxDose)} µM in a ${finalMicrolitres} µL well; allowed: at most ${round3(maxDose)}, or stock a more concentrated lot`,
       });
+    else if (p.doseRange.maxMicromolar * config.rangeExtensionFactor > maxDose + 1e-12)
+      // Range extension (on by default) may ask for more than the stock can make: say so before the lab fails those wells.
+      warnings.push(
+        `${p.cellLine} × ${p.compound}: range extension (rangeExtensionFactor ${config.rangeExtensionFactor}) may ask for up to ${round3(p.doseRange.maxMicromolar * config.rangeExtensionFactor)} µM, but the ${stock.stockMicromolar} µM stock makes at most ${round3(maxDose)} µM; lower rangeExtensionFactor to ${Math.max(1, Math.floor((100 * maxDose) / p.doseRange.maxMicromolar) / 100)} or stock a more concentrated lot`,
+      );
   });
   for (const compound of config.compounds) {
     const stock = compounds.get(compound)!;

@@ -77,7 +77,27 @@ export interface Observation {
   iteration: number;
 }
 
-export type PairState = 'estimating' | 'answered' | 'out of range' | 'inactive';
+/**
+ * Where a pair stands. `well cap`: it used the campaign's `maxWellsPerPair` without reaching its
+ * goal; `inactive`: no effect up to the highest dose it may use; `out of range`: the goal dose lies
+ * beyond the doses it may use (after any range extension).
+ */
+export type PairState = 'estimating' | 'answered' | 'out of range' | 'inactive' | 'well cap';
+
+/**
+ * One IC50 as data, in µM. `null` ends are unbounded: an inactive pair's IC50 is
+ * `{ micromolar: null, lowMicromolar: 30, highMicromolar: null }` ("IC50 > 30 µM"), never a
+ * finite interval the data cannot support.
+ */
+export interface Ic50Value {
+  /** Posterior median; null when the data bound the IC50 on one side only. */
+  micromolar: number | null;
+  /** 95% interval; null where it is unbounded (beyond the doses run, or never reached). */
+  lowMicromolar: number | null;
+  highMicromolar: number | null;
+  /** Backed by data on both sides (≥ 2 doses beyond each bend for the relative, each side of 50% for the absolute). */
+  supported: boolean;
+}
 
 /** The learner's current view of one (cell line, compound) pair. */
 export interface PairEstimate {
@@ -85,11 +105,20 @@ export interface PairEstimate {
   compound: string;
   wells: number;
   state: PairState;
-  /** Best current IC50 estimate in µM; absent before there is enough data. */
+  /** Best current IC50 estimate in µM; absent before there is enough data or when only a bound is known. */
   ic50Micromolar?: number;
-  /** 95% interval on the IC50 in µM, when the learner can give one. */
+  /** 95% interval on the IC50 in µM; an end is absent when it is unbounded. */
   ic50LowMicromolar?: number;
   ic50HighMicromolar?: number;
+  /** Relative IC50 (midpoint of the fitted plateaus) and absolute IC50 (response 0.5). */
+  relativeIc50?: Ic50Value;
+  absoluteIc50?: Ic50Value;
+  /** The goal dose lies beyond the campaign's configured range on this side (P ≥ 0.95), extended or not. */
+  outOfRange?: 'above' | 'below';
+  /** The doses (µM) this pair may use now: the configured range, or as extended. */
+  doseRangeMicromolar?: { min: number; max: number };
+  /** Why the pair stopped short of its goal (well cap, budget, iterations, a stop), when it did. */
+  stopReason?: string;
   hillSlope?: number;
   top?: number;
   bottom?: number;

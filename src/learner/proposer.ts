@@ -30,6 +30,8 @@ export interface ProposerSettings {
    * max × 3 and min / 3) for a pair whose IC50 looks to lie outside it. Absent or 1: never.
    */
   rangeExtensionFactor?: number;
+  /** Optional: the most treatment wells one pair may use (rejected wells do not count). Absent: the proposer's own cap. */
+  maxWellsPerPair?: number;
 }
 
 export interface DoseRange {
@@ -61,8 +63,11 @@ export interface ProposeInput {
    * a plate tells the Bayesian learner how noisy wells are.
    */
   controlObservations?: Observation[];
-  /** Every treatment dose already run or running per pair, to avoid duplicates. */
-  triedDoses: { cellLine: string; compound: string; doseMicromolar: number }[];
+  /**
+   * Every treatment dose already run, running or rejected per pair, to avoid duplicates. Rejected
+   * ones (`rejected: true`) are never proposed again but do not count toward a pair's well cap.
+   */
+  triedDoses: { cellLine: string; compound: string; doseMicromolar: number; rejected?: boolean }[];
   iteration: number;
   /** Maximum number of treatment wells in this batch. */
   maxTreatments: number;
@@ -74,6 +79,10 @@ export interface ProposeOutput {
   /** Treatment proposals first in order of value, then vehicle controls for the lines used. */
   proposals: Proposal[];
   estimates: PairEstimate[];
-  /** Set when the learner judges the question answered; the campaign then ends with this reason. */
-  finished?: { reason: 'goal reached'; detail: string };
+  /**
+   * Set when no pair is left to work on: `goal reached` when every pair is answered (an estimate
+   * within its goal, or declared inactive / out of range), `pairs settled` when some stopped short
+   * (well cap, no untried doses). The detail names every pair's state.
+   */
+  finished?: { reason: 'goal reached' | 'pairs settled'; detail: string };
 }

@@ -15,6 +15,7 @@ import {
 } from '../domain/costs';
 import { type LabCatalogue, pricingByCompound } from '../domain/lab-catalogue';
 import { normalisePlates } from '../domain/normalise';
+import { ANSWERED_STATES, describePairStates } from '../domain/pair-states';
 import type { ProposerSettings } from '../learner/proposer';
 import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
 
@@ -153,6 +154,7 @@ export class CampaignStateModel {
       seed: c.seed,
       controlsPerLine: c.controlsPerLine,
       rangeExtensionFactor: c.rangeExtensionFactor,
+      ...(c.maxWellsPerPair !== undefined ? { maxWellsPerPair: c.maxWellsPerPair } : {}),
     };
   }
 
@@ -313,15 +315,20 @@ export class CampaignStateModel {
     );
   }
 
-  triedDoses(): { cellLine: string; compound: string; doseMicromolar: number }[] {
-    const all = [
+  /** Doses run, running or rejected; rejected ones are marked so they do not count toward a pair's well cap. */
+  triedDoses(): { cellLine: string; compound: string; doseMicromolar: number; rejected?: boolean }[] {
+    const done = [
       ...this.snapshot.outcomes.map((o) => o.proposal),
       ...[...this.running.values()].map((r) => r.proposal),
-      ...this.snapshot.rejected.flatMap((r) => r.proposals),
     ];
-    return all
-      .filter((p) => !p.isControl)
-      .map((p) => ({ cellLine: p.cellLine, compound: p.compound, doseMicromolar: p.doseMicromolar }));
+    const dose = (p: Proposal) => ({ cellLine: p.cellLine, compound: p.compound, doseMicromolar: p.doseMicromolar });
+    return [
+      ...done.filter((p) => !p.isControl).map(dose),
+      ...this.snapshot.rejected
+        .flatMap((r) => r.proposals)
+        .filter((p) => !p.isControl)
+        .map((p) => ({ ...dose(p), rejected: true })),
+    ];
   }
 
   /** Records an ended experiment. A proposal is recorded once, whatever order results arrive in. */
@@ -379,6 +386,25 @@ export class CampaignStateModel {
         reason: r.reason,
       })),
     };
+  }
+
+  /**
+   * How the campaign ends, naming every pair's state: `goal reached` only when every pair is
+   * answered (otherwise `completed`), and a pair still estimating records why it stopped short (the
+   * budget, the iterations, a person's stop).
+   */
+  ending(lifecycle: CampaignLifecycle, detail: string): { lifecycle: CampaignLifecycle; detail: string } {
+    const estimates = this.snapshot.estimates;
+    const answered = estimates.length > 0 && estimates.every((e) => ANSWERED_STATES.has(e.state));
+    const final = lifecycle === 'goal reached' && !answered ? 'completed' : lifecycle;
+    const why = `${final}: ${detail}`;
+    this.snapshot.estimates = estimates.map((e) =>
+      e.state === 'estimating' && e.stopReason === undefined ? { ...e, stopReason: why } : e,
+    );
+    // A person's stop keeps their reason as the detail; the estimates still carry every pair's state.
+    if (estimates.length === 0 || final === 'stopped') return { lifecycle: final, detail };
+    const states = describePairStates(this.snapshot.estimates);
+    return { lifecycle: final, detail: detail.includes('pairs: ') ? detail : `${detail}; ${states}` };
   }
 
   /**

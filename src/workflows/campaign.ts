@@ -150,7 +150,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   const finish = async (lifecycle: CampaignState, detail: string): Promise<CampaignResults> => {
     // The final answer includes the last batch: re-estimate if results arrived since the learner last ran.
     if (state.estimatesAtIteration !== state.snapshot.iteration) await learn(state.snapshot.iteration + 1, 0);
-    setLifecycle(lifecycle, detail);
+    // The ending names every pair's state; "goal reached" only when every pair is answered.
+    const ending = state.ending(lifecycle, detail);
+    setLifecycle(ending.lifecycle, ending.detail);
     await condition(allHandlersFinished);
     return { status: state.status(), outcomes: state.snapshot.outcomes };
   };

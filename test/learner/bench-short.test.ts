@@ -20,8 +20,8 @@ describe('learner benchmark, short version', () => {
   it('runs every arm and scenario and prints a table', () => {
     console.log(report.table);
     for (const t of report.targets) console.log(`${t.holds ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);
-    expect(report.metrics.filter((m) => m.scenario === 'base')).toHaveLength(11);
-    expect(report.metrics.filter((m) => m.scenario === 'harsh')).toHaveLength(11);
+    expect(report.metrics.filter((m) => m.scenario === 'base')).toHaveLength(12);
+    expect(report.metrics.filter((m) => m.scenario === 'harsh')).toHaveLength(12);
     expect(report.table).toContain('learner-12');
   });
 

@@ -54,9 +54,19 @@ export interface PairSummary {
   absoluteSupported: boolean;
   probBelowRange: number;
   probAboveRange: number;
+  /** The goal dose lies beyond the configured range (P ≥ 0.95) on this side, whether or not the range was extended. */
+  outOfRange?: 'above' | 'below';
+  /** Posterior probability that the goal dose lies beyond the configured range (not the extended one). */
+  probBeyondConfigured: { above: number; below: number };
+  /** Lowest and highest log10 dose with data. */
+  observedLog10?: { lo: number; hi: number };
+  /** The grid's limits on log10 IC50: quantiles at these are the prior's truncation, not data. */
+  supportLog10: { lo: number; hi: number };
   /** The log10 dose range this pair may use (the configured one, possibly extended). */
   rangeLog10: { lo: number; hi: number };
   extended: { down: boolean; up: boolean };
+  /** Why the pair stopped short of its goal (set by the proposer: well cap, no untried doses). */
+  stopReason?: string;
   note: string;
 }
 
@@ -151,7 +161,11 @@ function sharedPriors(priors: ResolvedPriors, siblings: ReferenceFit[]): Resolve
 const OUT_OF_RANGE_PROB = 0.95;
 const EXTEND_WHEN_PROB = 0.25;
 const INACTIVE_RESPONSE = 0.8;
-const INACTIVE_PROB = 0.9;
+const INACTIVE_PROB = 0.75;
+/** Wells at most at each end dose of a pair's range (the standard design's triplicate). */
+const END_REPLICATES = 3;
+/** An extended end counts as tried once a dose within this many log10 units of it has data. */
+const EXTENSION_TRIED_WITHIN_LOG10 = 0.25;
 
 function groupByPair(observations: readonly Observation[]): Map<string, Observation[]> {
   const out = new Map<string, Observation[]>();
@@ -203,6 +217,7 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
 
   const byPair = groupByPair(input.observations);
   const tried = new Map<string, Set<string>>();
+  const triedCounts = new Map<string, Map<string, number>>();
   const triedExtremes = new Map<string, { lo: number; hi: number }>();
   for (const t of input.triedDoses) {
     if (!(t.doseMicromolar > 0)) continue;
@@ -210,6 +225,11 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     let set = tried.get(key);
     if (!set) tried.set(key, (set = new Set()));
     set.add(doseKey(t.doseMicromolar));
+    if (!t.rejected) {
+      let c = triedCounts.get(key);
+      if (!c) triedCounts.set(key, (c = new Map()));
+      c.set(doseKey(t.doseMicromolar), (c.get(doseKey(t.doseMicromolar)) ?? 0) + 1);
+    }
     const x = Math.log10(t.doseMicromolar);
     const ex = triedExtremes.get(key) ?? { lo: Infinity, hi: -Infinity };
     triedExtremes.set(key, { lo: Math.min(ex.lo, x), hi: Math.max(ex.hi, x) });
@@ -285,9 +305,14 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
     };
 
     const triedSet = tried.get(key) ?? new Set<string>();
-    const candidates = gridPointsLog10(grid, rangeLog10.lo, rangeLog10.hi).filter(
-      (x) => !triedSet.has(doseKey(Math.pow(10, x))),
-    );
+    const points = gridPointsLog10(grid, rangeLog10.lo, rangeLog10.hi);
+    const candidates = points.filter((x) => !triedSet.has(doseKey(Math.pow(10, x))));
+    // The two ends of the range are the exception to "never the same dose twice": a plateau the
+    // range cannot get beyond is pinned only by repeating its end dose (as 8 × 3 does in triplicate).
+    // Only for an IC50 question: a dose for a response or a window lies inside the range by nature.
+    const counts = goal.kind === 'ic50' ? triedCounts.get(key) : undefined;
+    for (const end of points.length > 1 && counts ? [points[0]!, points[points.length - 1]!] : [])
+      for (let r = counts?.get(doseKey(Math.pow(10, end))) ?? 0; r > 0 && r < END_REPLICATES; r++) candidates.push(end);
     const summary = summarise(
       p.cellLine,
       p.compound,
@@ -296,8 +321,10 @@ export function analyseCampaign(input: ProposeInput, options: AnalysisOptions): 
       goal,
       goalSamples,
       rangeLog10,
+      pairTested,
       { down, up },
       extensionLog10 > 0,
+      { lo: priors.mLo, hi: priors.mHi },
     );
     const goalInterval = goal.kind === 'dose-for-response' ? summary.goal!.interval : summary.log10Ic50;
     return {
@@ -353,8 +380,10 @@ function summarise(
   goal: PairGoal,
   goalSamples: Float64Array,
   rangeLog10: { lo: number; hi: number },
+  configuredLog10: { lo: number; hi: number },
   extended: { down: boolean; up: boolean },
   canExtend: boolean,
+  supportLog10: { lo: number; hi: number },
 ): PairSummary {
   const g = post.grid;
   const s = post.samples;
@@ -364,6 +393,8 @@ function summarise(
     lo: gridQuantile(g.mCentres, g.mStep, g.mMarginal, 0.025),
     hi: gridQuantile(g.mCentres, g.mStep, g.mMarginal, 0.975),
   };
+  const observedHi = data.x.length > 0 ? Math.max(...data.x) : rangeLog10.hi;
+  const observedLo = data.x.length > 0 ? Math.min(...data.x) : rangeLog10.lo;
   const abs = new Float64Array(S);
   let absExists = 0;
   let inactiveVotes = 0;
@@ -374,7 +405,8 @@ function summarise(
       abs[i] = s.m[i]! + Math.log10((top - 0.5) / (0.5 - bottom)) / s.h[i]!;
       absExists++;
     } else abs[i] = bottom >= 0.5 ? Infinity : -Infinity;
-    const vTop = bottom + (top - bottom) / (1 + Math.exp(LN10 * s.h[i]! * (rangeLog10.hi - s.m[i]!)));
+    // "No effect" is judged where there are data: at the highest dose run.
+    const vTop = bottom + (top - bottom) / (1 + Math.exp(LN10 * s.h[i]! * (observedHi - s.m[i]!)));
     if (vTop >= INACTIVE_RESPONSE) inactiveVotes++;
   }
   const absSorted = sortedCopy(abs);
@@ -407,12 +439,41 @@ function summarise(
       : massBeyond(g.mCentres, g.mStep, g.mMarginal, rangeLog10.lo, 'below');
   const halfWidth = (goalInterval.hi - goalInterval.lo) / 2;
   const n = data.x.length;
+  // Beyond the configured range, whatever extension then does about it.
+  const beyondAbove =
+    goal.kind === 'dose-for-response'
+      ? fractionWhere(goalSamples, (q) => q > configuredLog10.hi)
+      : massBeyond(g.mCentres, g.mStep, g.mMarginal, configuredLog10.hi, 'above');
+  const beyondBelow =
+    goal.kind === 'dose-for-response'
+      ? fractionWhere(goalSamples, (q) => q < configuredLog10.lo)
+      : massBeyond(g.mCentres, g.mStep, g.mMarginal, configuredLog10.lo, 'below');
+  // For an IC50 question the absolute IC50 counts too (where the curve surely reaches 50%): a
+  // curve whose half-kill dose is beyond the top is out of range even while its plateaus are unsure.
+  const absBeyond = (side: 'above' | 'below') => {
+    if (goal.kind !== 'ic50' || absExists / S < OUT_OF_RANGE_PROB) return 0;
+    let c = 0;
+    for (let i = 0; i < S; i++)
+      if (Number.isFinite(abs[i]!) && (side === 'above' ? abs[i]! > configuredLog10.hi : abs[i]! < configuredLog10.lo))
+        c++;
+    return c / absExists;
+  };
+  const outOfRange =
+    n > 0 && goal.kind !== 'optimise'
+      ? Math.max(beyondAbove, absBeyond('above')) >= OUT_OF_RANGE_PROB
+        ? ('above' as const)
+        : Math.max(beyondBelow, absBeyond('below')) >= OUT_OF_RANGE_PROB
+          ? ('below' as const)
+          : undefined
+      : undefined;
 
   let state: PairState = 'estimating';
   const notes: string[] = [];
   // A pair can only be given up once the range it may use has been extended as far as allowed.
-  const upExhausted = !canExtend || extended.up;
-  const downExhausted = !canExtend || extended.down;
+  // A pair can only be given up once the range it may use has been extended as far as allowed and
+  // a dose has been run near the new end: the extension is what tells "just beyond" from "far beyond".
+  const upExhausted = !canExtend || (extended.up && observedHi >= rangeLog10.hi - EXTENSION_TRIED_WITHIN_LOG10);
+  const downExhausted = !canExtend || (extended.down && observedLo <= rangeLog10.lo + EXTENSION_TRIED_WITHIN_LOG10);
   if (n > 0 && goal.kind !== 'optimise') {
     if (probAboveRange >= OUT_OF_RANGE_PROB && upExhausted) {
       state = inactiveVotes / S >= INACTIVE_PROB ? 'inactive' : 'out of range';
@@ -422,12 +483,26 @@ function summarise(
     } else if (probBelowRange >= OUT_OF_RANGE_PROB && downExhausted) {
       state = 'out of range';
       notes.push(`${goalName(goal)} below the tested range`);
-    } else if (halfWidth <= goal.halfWidthLog10) {
+    } else if (halfWidth <= goal.halfWidthLog10 && (goal.kind !== 'ic50' || relativeSupported || absoluteSupported)) {
+      // An IC50 interval is only an answer when data back it on both sides: a narrow interval
+      // from a few wells and the priors' plateaus is not.
       state = 'answered';
     }
   }
-  if (canExtend && (extended.up || extended.down))
-    notes.push(`range extended ${extended.up ? 'upwards' : 'downwards'}`);
+  if (outOfRange) notes.push(`out of range (${outOfRange})`);
+  // Say whether doses were run beyond the configured range, or the range is only open to them.
+  if (canExtend && extended.up)
+    notes.push(
+      observedHi > configuredLog10.hi + 1e-6
+        ? `range extended upwards (doses run up to ${fmt(observedHi)} µM, allowed ${fmt(rangeLog10.hi)} µM)`
+        : `range open upwards to ${fmt(rangeLog10.hi)} µM`,
+    );
+  if (canExtend && extended.down)
+    notes.push(
+      observedLo < configuredLog10.lo - 1e-6
+        ? `range extended downwards (doses run down to ${fmt(observedLo)} µM, allowed ${fmt(rangeLog10.lo)} µM)`
+        : `range open downwards to ${fmt(rangeLog10.lo)} µM`,
+    );
   if (n > 0) {
     notes.push(
       `absolute IC50 ${
@@ -458,6 +533,10 @@ function summarise(
     absoluteSupported,
     probBelowRange,
     probAboveRange,
+    ...(outOfRange ? { outOfRange } : {}),
+    probBeyondConfigured: { above: beyondAbove, below: beyondBelow },
+    ...(n > 0 ? { observedLog10: { lo: observedLo, hi: observedHi } } : {}),
+    supportLog10,
     rangeLog10,
     extended,
     note: notes.join('; '),
