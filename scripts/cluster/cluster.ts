@@ -114,7 +114,7 @@ export function clientEnv(s: ClusterSettings): Record<string, string> {
  * The server's environment: the variable names of the template embedded in the server binary
  * (the official `temporalio/server` image's), so docker-compose.yml uses the same names.
  */
-export function serverEnv(s: ClusterSettings, service: ServiceName): Record<string, string> {
+export function serverEnv(s: ClusterSettings, service: ServiceName, dbPassword: string): Record<string, string> {
   const p = s.services;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -124,7 +124,7 @@ export function serverEnv(s: ClusterSettings, service: ServiceName): Record<stri
     // The visibility store reads its port from POSTGRES_PORT (or VISIBILITY_DB_PORT), not DB_PORT.
     POSTGRES_PORT: String(s.postgres.port),
     POSTGRES_USER: s.postgres.user,
-    POSTGRES_PWD: postgresPassword(s),
+    POSTGRES_PWD: dbPassword,
     DBNAME: 'temporal',
     VISIBILITY_DBNAME: 'temporal_visibility',
     NUM_HISTORY_SHARDS: String(s.numHistoryShards),
@@ -242,7 +242,7 @@ export async function startService(s: ClusterSettings, name: ServiceName, log: L
   if (daemonPid(d) !== undefined) return false;
   const paths = clusterPaths(s);
   const pid = spawnDaemon(d, paths.serverBin, ['start', '--service', name], {
-    env: serverEnv(s, name),
+    env: serverEnv(s, name, postgresPassword(s)),
     logFile: join(paths.logDir, `${name}.log`),
     cwd: s.stateDir,
   });
