@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import proto from '@temporalio/proto';
 import { SearchAttributeType } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -143,6 +144,7 @@ export function serverEnv(s: ClusterSettings, service: ServiceName, dbPassword: 
     DYNAMIC_CONFIG_FILE_PATH: s.dynamicConfigFile,
     LOG_LEVEL: s.logLevel,
     TEMPORAL_ALLOW_NO_AUTH: 'true',
+    // What the official image's entrypoint turns into --service; the binary is given --service below.
     SERVICES: service,
   };
   if (s.tls) {
@@ -229,7 +231,7 @@ function setUpSchemas(s: ClusterSettings, log: Log): void {
 async function frontendServing(s: ClusterSettings): Promise<boolean> {
   const connection = await Connection.connect({ ...connectionOptions(s), connectTimeout: 1_500 });
   try {
-    const health = await connection.healthService.check({});
+    const health = await connection.healthService.check({ service: 'temporal.api.workflowservice.v1.WorkflowService' });
     return health.status === proto.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING;
   } finally {
     await connection.close();
@@ -298,12 +300,19 @@ export async function ensureNamespace(s: ClusterSettings, log: Log = console.log
       () => false,
     );
     if (!exists) {
-      await svc.registerNamespace({
-        namespace: s.namespace,
-        workflowExecutionRetentionPeriod: msToTs(`${s.retentionDays} days`),
-        description: 'cell_OS campaigns',
-      });
-      log(`namespace "${s.namespace}" created (retention ${s.retentionDays} days)`);
+      await svc
+        .registerNamespace({
+          namespace: s.namespace,
+          workflowExecutionRetentionPeriod: msToTs(`${s.retentionDays} days`),
+          description: 'cell_OS campaigns',
+        })
+        .then(
+          () => log(`namespace "${s.namespace}" created (retention ${s.retentionDays} days)`),
+          (err: { code?: number }) => {
+            // ALREADY_EXISTS: the describe above failed for another reason; the namespace is there.
+            if (err.code !== grpcStatus.ALREADY_EXISTS) throw err;
+          },
+        );
     }
     await retry('the namespace never became visible', () => svc.describeNamespace({ namespace: s.namespace }));
     const existing = await retry('listing search attributes', () =>

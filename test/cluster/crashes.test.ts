@@ -49,6 +49,21 @@ async function killAndRestart(target: Target): Promise<void> {
   await startService(settings, target, log);
 }
 
+/**
+ * Resolves once the campaign is no longer running, polling the server: a long-poll on the result
+ * could fail while a part of the cluster is down, which would end the kills early.
+ */
+async function closed(workflowId: string): Promise<void> {
+  for (;;) {
+    const description = await lab.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    if (description && description.status.name !== 'RUNNING') return;
+    await delay(500);
+  }
+}
+
 async function crashRun(target: Target, phases: CampaignPhase[], kills: number) {
   const t0 = Date.now();
   const name = `cl-${target.slice(0, 4)}-${randomUUID().slice(0, 6)}`;
@@ -64,7 +79,7 @@ async function crashRun(target: Target, phases: CampaignPhase[], kills: number) 
     phaseTimeoutMs: 30_000,
     observe: () => observePhase(lab.client, handle.workflowId, 0),
     killAndRestart: () => killAndRestart(target),
-    ended: handle.result(),
+    ended: closed(handle.workflowId),
     seed,
     log: (line) => log(line.replace('the server', `the ${target}`)),
   });
