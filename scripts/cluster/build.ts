@@ -62,7 +62,11 @@ function requireGo(): void {
 }
 
 /** Builds what is missing from the cache, then links the cache into .tools/temporal-cluster. */
-export function ensureBinaries(s: ClusterSettings, log: (line: string) => void = console.log): void {
+export function ensureBinaries(
+  s: ClusterSettings,
+  options: { ui?: boolean } = {},
+  log: (line: string) => void = console.log,
+): void {
   const serverDir = serverCacheDir(s);
   const uiDir = uiCacheDir(s);
   if (!existsSync(join(serverDir, 'temporal-server')) || !existsSync(join(serverDir, 'schema'))) {
@@ -82,11 +86,14 @@ export function ensureBinaries(s: ClusterSettings, log: (line: string) => void =
     renameSync(join(bin, 'server'), join(staging, 'temporal-server'));
     renameSync(join(bin, 'sql'), join(staging, 'temporal-sql-tool'));
     cpSync(join(moduleDir, 'schema/postgresql/v12'), join(staging, 'schema/postgresql/v12'), { recursive: true });
+    // The module cache is read-only; the copy need not be (so a cache can be deleted by its owner).
+    execFileSync('chmod', ['-R', 'u+w', staging]);
     rmSync(bin, { recursive: true, force: true });
     rmSync(serverDir, { recursive: true, force: true });
     renameSync(staging, serverDir);
   }
-  if (!existsSync(join(uiDir, 'temporal-ui-server')) || !existsSync(join(uiDir, 'config/docker.yaml'))) {
+  const wantUi = options.ui !== false;
+  if (wantUi && (!existsSync(join(uiDir, 'temporal-ui-server')) || !existsSync(join(uiDir, 'config/docker.yaml')))) {
     requireGo();
     const bin = goInstall([`${UI_MODULE}/cmd/server@v${UI_SERVER_VERSION}`], log);
     const moduleDir = join(goEnv('GOMODCACHE'), `github.com/temporalio/ui-server/v2@v${UI_SERVER_VERSION}`);
@@ -97,6 +104,7 @@ export function ensureBinaries(s: ClusterSettings, log: (line: string) => void =
     // The UI image's own config template (env vars TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_CODEC_*):
     // the scripted cluster configures the UI exactly as docker-compose.yml does.
     cpSync(join(moduleDir, 'config/docker.yaml'), join(staging, 'config/docker.yaml'));
+    execFileSync('chmod', ['-R', 'u+w', staging]);
     rmSync(bin, { recursive: true, force: true });
     rmSync(uiDir, { recursive: true, force: true });
     renameSync(staging, uiDir);
@@ -106,8 +114,10 @@ export function ensureBinaries(s: ClusterSettings, log: (line: string) => void =
   link(join(serverDir, 'temporal-server'), paths.serverBin);
   link(join(serverDir, 'temporal-sql-tool'), paths.sqlToolBin);
   link(join(serverDir, 'schema'), join(s.toolsDir, 'schema'));
-  link(join(uiDir, 'temporal-ui-server'), paths.uiBin);
-  link(join(uiDir, 'config'), paths.uiConfigDir);
+  if (wantUi) {
+    link(join(uiDir, 'temporal-ui-server'), paths.uiBin);
+    link(join(uiDir, 'config'), paths.uiConfigDir);
+  }
 }
 
 function link(target: string, path: string): void {

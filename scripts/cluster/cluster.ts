@@ -238,10 +238,20 @@ async function frontendServing(s: ClusterSettings): Promise<boolean> {
   }
 }
 
+/** Something else (another cluster, a dev server) on our port: say so rather than let the service crash. */
+async function requireFreePort(port: number, what: string): Promise<void> {
+  if (await portOpen(port))
+    throw new Error(
+      `port ${port}, wanted by ${what}, is in use by another program; move the cluster with CELLOS_CLUSTER_PORT, CELLOS_CLUSTER_METRICS_PORT or CELLOS_CLUSTER_UI_PORT (docs/cluster.md)`,
+    );
+}
+
 /** Starts one Temporal service unless it runs; resolves once it listens (the frontend: once it serves). */
 export async function startService(s: ClusterSettings, name: ServiceName, log: Log = console.log): Promise<boolean> {
   const d = serviceDaemon(s, name);
   if (daemonPid(d) !== undefined) return false;
+  for (const port of [s.services[name].grpc, s.services[name].membership, s.services[name].metrics])
+    await requireFreePort(port, `the ${name} service`);
   const paths = clusterPaths(s);
   const pid = spawnDaemon(d, paths.serverBin, ['start', '--service', name], {
     env: serverEnv(s, name, postgresPassword(s)),
@@ -346,6 +356,7 @@ async function uiServing(s: ClusterSettings): Promise<boolean> {
 export async function startUi(s: ClusterSettings, log: Log = console.log): Promise<boolean> {
   const d = uiDaemon(s);
   if (daemonPid(d) !== undefined) return false;
+  await requireFreePort(s.uiPort, 'the UI server');
   const paths = clusterPaths(s);
   const pid = spawnDaemon(d, paths.uiBin, ['--root', s.toolsDir, '--config', 'ui-config', '--env', 'docker', 'start'], {
     env: uiEnv(s),
@@ -403,7 +414,7 @@ export async function clusterUp(s: ClusterSettings, options: UpOptions = {}): Pr
       `the cluster runs ${previous.tls ? 'with' : 'without'} TLS; stop it first (npm run cluster:down) to change that`,
     );
   const t0 = Date.now();
-  ensureBinaries(s, log);
+  ensureBinaries(s, { ui: options.ui }, log);
   log(`binaries: Temporal server ${TEMPORAL_SERVER_VERSION}, UI server ${UI_SERVER_VERSION} (${s.toolsDir})`);
   for (const dir of [paths.logDir, paths.runDir]) mkdirSync(dir, { recursive: true });
   if (s.tls) ensureCertificates(s, log);
@@ -447,7 +458,7 @@ export async function clusterUp(s: ClusterSettings, options: UpOptions = {}): Pr
   log(
     `  frontend   ${frontendAddress(s)}${s.tls ? ' (mTLS: client certificate required)' : ''}, namespace "${s.namespace}"`,
   );
-  log(`  Web UI     ${uiUrl(s)}`);
+  if (options.ui !== false) log(`  Web UI     ${uiUrl(s)}${s.codecEndpoint ? ` (codec ${s.codecEndpoint})` : ''}`);
   log(`  PostgreSQL 127.0.0.1:${s.postgres.port} (user ${s.postgres.user}, password in ${paths.pgPasswordFile})`);
   log(`  metrics    ${SERVICES.map((n) => `${n} :${s.services[n].metrics}`).join(', ')}`);
   log(

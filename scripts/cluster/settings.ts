@@ -57,8 +57,8 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 
 export function clusterSettings(options: ClusterOptions = {}, env: NodeJS.ProcessEnv = process.env): ClusterSettings {
   const root = resolve(env.CELLOS_ROOT ?? process.cwd());
-  const frontend = intFromEnv(env, 'CELLOS_CLUSTER_PORT', 7433);
-  const metrics = intFromEnv(env, 'CELLOS_CLUSTER_METRICS_PORT', 9433);
+  const frontend = intFromEnv(env, 'CELLOS_CLUSTER_PORT', 7633);
+  const metrics = intFromEnv(env, 'CELLOS_CLUSTER_METRICS_PORT', 9633);
   const cacheBase = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const stateDir = resolve(root, env.CELLOS_CLUSTER_DIR ?? 'var/cluster');
   // Fixed offsets from the frontend port, so one variable moves the whole cluster.
@@ -82,7 +82,7 @@ export function clusterSettings(options: ClusterOptions = {}, env: NodeJS.Proces
       matching: ports(2, 2),
       worker: ports(3, 3),
     },
-    uiPort: intFromEnv(env, 'CELLOS_CLUSTER_UI_PORT', 8433),
+    uiPort: intFromEnv(env, 'CELLOS_CLUSTER_UI_PORT', 8633),
     postgres: {
       port: intFromEnv(env, 'CELLOS_CLUSTER_PG_PORT', 55433),
       user: 'temporal',

@@ -86,7 +86,7 @@ describe('docker-compose.yml', () => {
     expect(services['temporal-ui']!.image).toBe('temporalio/ui:2.54.1');
     for (const key of Object.keys(uiEnv({ ...scripted, codecEndpoint: 'http://x' })).filter((k) => k !== 'PATH'))
       expect(ui, key).toHaveProperty(key);
-    expect(ui.TEMPORAL_ADDRESS).toBe('temporal-frontend:7433');
+    expect(ui.TEMPORAL_ADDRESS).toBe('temporal-frontend:7633');
     expect(String(ui.TEMPORAL_CODEC_ENDPOINT)).toContain('8888');
   });
 
@@ -94,7 +94,7 @@ describe('docker-compose.yml', () => {
     const workers = ['orchestration-worker', ...OPERATION_INSTRUMENTS.map((i) => `lab-${i}`)];
     for (const name of [...workers, 'temporal-setup']) {
       for (const key of Object.keys(clientEnv(scripted))) expect(env(name), `${name}: ${key}`).toHaveProperty(key);
-      expect(env(name).TEMPORAL_ADDRESS).toBe('temporal-frontend:7433');
+      expect(env(name).TEMPORAL_ADDRESS).toBe('temporal-frontend:7633');
     }
     for (const name of workers) {
       expect(env(name).CELLOS_CODEC_KEYS_FILE, name).toBeDefined();
