@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { clientEnv, connectionOptions, tlsFiles } from '../../scripts/cluster/cluster';
@@ -11,6 +14,30 @@ import { runCellos } from '../helpers/processes';
  * through the same variables a user sets, are served.
  */
 const settings = clusterSettings({ tls: true });
+
+/** A TLS handshake with openssl, as any client would make it: what the server answered. */
+function handshake(extra: string[]): string {
+  const files = tlsFiles(settings);
+  const result = spawnSync(
+    'openssl',
+    [
+      's_client',
+      '-connect',
+      frontendAddress(settings),
+      '-servername',
+      TLS_SERVER_NAME,
+      '-CAfile',
+      files.ca,
+      '-alpn',
+      'h2',
+      // Keep reading after stdin ends: the server's verdict on the client certificate comes after the handshake.
+      '-ign_eof',
+      ...extra,
+    ],
+    { input: '\n', encoding: 'latin1', timeout: 5_000 },
+  );
+  return `${result.stdout}\n${result.stderr}`;
+}
 
 async function systemInfo(options: Parameters<typeof Connection.connect>[0]): Promise<string> {
   const connection = await Connection.connect({ ...options, connectTimeout: 5_000 });
@@ -31,20 +58,33 @@ describe('mTLS on the cluster frontend', () => {
     await expect(systemInfo({ address: frontendAddress(settings) })).rejects.toThrow();
   });
 
-  it('refuses a certificate from another CA', async () => {
+  it('refuses a client certificate signed by another CA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cellos-other-ca-'));
+    try {
+      execFileSync('bash', ['scripts/cluster/make-certs.sh', dir]);
+      const other = handshake(['-cert', join(dir, 'client.pem'), '-key', join(dir, 'client.key')]);
+      expect(other).toMatch(/alert (unknown ca|bad certificate|certificate unknown)/);
+      await expect(
+        systemInfo({
+          address: frontendAddress(settings),
+          tls: {
+            serverNameOverride: TLS_SERVER_NAME,
+            serverRootCACertificate: readFileSync(tlsFiles(settings).ca),
+            clientCertPair: { crt: readFileSync(join(dir, 'client.pem')), key: readFileSync(join(dir, 'client.key')) },
+          },
+        }),
+      ).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a handshake without a client certificate with the TLS alert "certificate required"', () => {
+    expect(handshake([])).toMatch(/alert certificate required/);
     const files = tlsFiles(settings);
-    // The server's own key pair is signed by the CA, so use the CA's certificate as a "client
-    // certificate" with a key that does not match it: the handshake must fail.
-    await expect(
-      systemInfo({
-        address: frontendAddress(settings),
-        tls: {
-          serverNameOverride: TLS_SERVER_NAME,
-          serverRootCACertificate: readFileSync(files.ca),
-          clientCertPair: { crt: readFileSync(files.ca), key: readFileSync(files.clientKey) },
-        },
-      }),
-    ).rejects.toThrow();
+    const ok = handshake(['-cert', files.clientCert, '-key', files.clientKey]);
+    expect(ok).not.toMatch(/alert/);
+    expect(ok).toMatch(/ALPN protocol: h2/);
   });
 
   it('serves a client with the certificate', async () => {
