@@ -240,6 +240,8 @@ async function frontendServing(s: ClusterSettings): Promise<boolean> {
 
 /** Something else (another cluster, a dev server) on our port: say so rather than let the service crash. */
 async function requireFreePort(port: number, what: string): Promise<void> {
+  // A process that just exited may hold its port for a moment.
+  for (let i = 0; i < 20 && (await portOpen(port)); i++) await delay(250);
   if (await portOpen(port))
     throw new Error(
       `port ${port}, wanted by ${what}, is in use by another program; move the cluster with CELLOS_CLUSTER_PORT, CELLOS_CLUSTER_METRICS_PORT or CELLOS_CLUSTER_UI_PORT (docs/cluster.md)`,

@@ -68,17 +68,29 @@ export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<boolean> 
   const deadline = Date.now() + graceMs;
   while (daemonPid(d) !== undefined && Date.now() < deadline) await delay(100);
   if (daemonPid(d) !== undefined) process.kill(pid, 'SIGKILL');
-  while (daemonPid(d) !== undefined) await delay(50);
+  while (!exited(pid)) await delay(50);
   rmSync(d.pidFile, { force: true });
   return true;
 }
 
-/** kill -9: no shutdown of any kind. */
+/**
+ * Gone for good: no such process, or a zombie. (While a process exits, its command line empties
+ * before its sockets close, so an empty command line is not enough to reuse its ports.)
+ */
+function exited(pid: number): boolean {
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/** kill -9: no shutdown of any kind. Resolves once the process is gone. */
 export async function killDaemon(d: Daemon): Promise<number> {
   const pid = daemonPid(d);
   if (pid === undefined) throw new Error(`${d.name} is not running`);
   process.kill(pid, 'SIGKILL');
-  while (daemonPid(d) !== undefined) await delay(20);
+  while (!exited(pid)) await delay(20);
   return pid;
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignResults } from '../../src/domain/campaign-status';
 import { killService, startService } from '../../scripts/cluster/cluster';
-import { startPostgres, stopPostgres } from '../../scripts/cluster/postgres';
-import { clusterSettings, type ServiceName } from '../../scripts/cluster/settings';
+import { postgresRunning, startPostgres, stopPostgres } from '../../scripts/cluster/postgres';
+import { clusterSettings, SERVICES, type ServiceName } from '../../scripts/cluster/settings';
 import {
   crashCampaignConfig,
   cyclePlan,
@@ -27,11 +27,15 @@ const seed = Number(process.env.CELLOS_CRASH_SEED ?? Date.now() % 1_000_000);
 const log = (line: string) => console.log(`[seed ${seed}] ${line}`);
 const POSTGRES_OUTAGE_MS = Number(process.env.CELLOS_CLUSTER_PG_OUTAGE_MS ?? 8_000);
 
+// A fresh lab (workers, lab file) per run: the audit holds the campaign against the whole lab log.
 let lab: ClusterLab;
-beforeAll(async () => {
+beforeEach(async () => {
   lab = await ClusterLab.open(settings);
 });
-afterAll(async () => {
+afterEach(async () => {
+  // A failed run must not leave the next one a broken cluster: bring back whatever is down.
+  if (!postgresRunning(settings)) startPostgres(settings);
+  for (const name of SERVICES) await startService(settings, name, log);
   await lab?.close();
 });
 
