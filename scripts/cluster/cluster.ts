@@ -49,13 +49,15 @@ interface ClusterState {
   namespace: string;
   address: string;
   uiUrl: string;
+  /** The codec endpoint the running UI server was started with. */
+  codecEndpoint?: string;
 }
 
 const serviceDaemon = (s: ClusterSettings, name: ServiceName): Daemon =>
   daemon(clusterPaths(s).runDir, `temporal-${name}`, 'temporal-server');
 const uiDaemon = (s: ClusterSettings): Daemon => daemon(clusterPaths(s).runDir, 'temporal-ui', 'temporal-ui-server');
 
-function readState(s: ClusterSettings): ClusterState | undefined {
+export function readState(s: ClusterSettings): ClusterState | undefined {
   const { stateFile } = clusterPaths(s);
   return existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState) : undefined;
 }
@@ -421,6 +423,7 @@ export async function clusterUp(s: ClusterSettings, options: UpOptions = {}): Pr
   for (const dir of [paths.logDir, paths.runDir]) mkdirSync(dir, { recursive: true });
   if (s.tls) ensureCertificates(s, log);
   const started: (() => Promise<unknown>)[] = [];
+  let uiCodec = previous?.codecEndpoint;
   try {
     if (initPostgres(s)) log(`postgres: new database cluster in ${paths.pgData}`);
     if (!postgresRunning(s)) {
@@ -436,8 +439,10 @@ export async function clusterUp(s: ClusterSettings, options: UpOptions = {}): Pr
     }
     await ensureNamespace(s, log);
     if (options.ui !== false) {
-      if (await startUi(s, log)) started.push(() => stopDaemon(uiDaemon(s)));
-      else log(`ui: already running at ${uiUrl(s)}`);
+      if (await startUi(s, log)) {
+        started.push(() => stopDaemon(uiDaemon(s)));
+        uiCodec = s.codecEndpoint;
+      } else log(`ui: already running at ${uiUrl(s)}`);
     }
   } catch (err) {
     log(`cluster:up failed: ${(err as Error).message}`);
@@ -452,6 +457,7 @@ export async function clusterUp(s: ClusterSettings, options: UpOptions = {}): Pr
     namespace: s.namespace,
     address: frontendAddress(s),
     uiUrl: uiUrl(s),
+    ...(uiCodec ? { codecEndpoint: uiCodec } : {}),
   };
   writeFileSync(paths.stateFile, JSON.stringify(state, null, 2) + '\n');
   writeClientFiles(s);
