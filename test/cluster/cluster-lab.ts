@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startCampaign } from '../../src/client/campaign-client';
+import { dataConverterOptions } from '../../src/temporal/codec';
 import type { CampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig } from '../../src/config/lab-config';
 import { builtinLabProfile } from '../../src/config/lab-profile';
@@ -64,9 +65,18 @@ export class ClusterLab {
     };
   }
 
+  /**
+   * Payloads are encrypted (AES-256-GCM, a fresh key per lab) in the test's client and in every
+   * worker, as docker-compose.yml runs them: the server and PostgreSQL see only ciphertext.
+   */
   static async open(settings: ClusterSettings): Promise<ClusterLab> {
+    const codecEnv = { CELLOS_CODEC_KEY: randomBytes(32).toString('base64'), CELLOS_CODEC_KEY_ID: 'cluster-test' };
     const connection = await Connection.connect(connectionOptions(settings));
-    const lab = new ClusterLab(settings, new Client({ connection, namespace: settings.namespace }));
+    const lab = new ClusterLab(
+      settings,
+      new Client({ connection, namespace: settings.namespace, ...dataConverterOptions(codecEnv) }),
+    );
+    Object.assign(lab.env, codecEnv);
     lab.env.CELLOS_WORKFLOW_BUNDLE = await prebuiltWorkflowBundle();
     await Promise.all([
       lab.startWorker('orchestration', []),

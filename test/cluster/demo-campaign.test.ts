@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCampaignConfigFile } from '../../src/config/campaign-config';
 import type { CampaignResults } from '../../src/domain/campaign-status';
@@ -21,7 +23,7 @@ afterAll(async () => {
 });
 
 describe('the demo campaign on the cluster', () => {
-  it('completes with a clean audit, and instrument capacity holds across the lab-worker processes', async () => {
+  it('completes with a clean audit, capacity holding across the lab-worker processes, and only ciphertext on the server', async () => {
     const t0 = Date.now();
     const config = loadCampaignConfigFile('examples/demo.yaml');
     const handle = await lab.startCampaign(config, `campaign-demo-${randomUUID().slice(0, 6)}`);
@@ -42,5 +44,17 @@ describe('the demo campaign on the cluster', () => {
     expect(peaks['liquid-handler']!.uses).toBeGreaterThan(0);
     for (const [instrument, { peak, capacity }] of Object.entries(peaks))
       expect(peak, `${instrument} peak use`).toBeLessThanOrEqual(capacity);
+
+    // What the server stores, read by a client without the key: no compound, no readout in clear.
+    const plain = new Client({ connection: lab.client.connection, namespace: settings.namespace });
+    const stored = Buffer.from(
+      proto.temporal.api.history.v1.History.encode(
+        await plain.workflow.getHandle(handle.workflowId).fetchHistory(),
+      ).finish(),
+    ).toString('latin1');
+    expect(stored).toContain('campaignWorkflow');
+    expect(stored).toContain('binary/encrypted');
+    for (const secret of ['staurosporine', 'tunicamycin', String(results.outcomes[0]!.readout?.signal ?? 'none')])
+      expect(stored, secret).not.toContain(secret);
   });
 });
