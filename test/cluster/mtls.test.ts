@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { clientEnv, connectionOptions, tlsFiles } from '../../scripts/cluster/cluster';
 import { clusterPaths, clusterSettings, frontendAddress, TLS_SERVER_NAME, uiUrl } from '../../scripts/cluster/settings';
+import { ensureTemporalCli } from '../../src/devserver/temporal-cli';
 import { runCellos } from '../helpers/processes';
 
 /**
@@ -108,6 +109,28 @@ describe('mTLS on the cluster frontend', () => {
     });
     expect(served.stderr).toBe('');
     expect(served.code).toBe(0);
+  });
+
+  it('serves the Temporal CLI through the same profile, and refuses it without a client certificate', () => {
+    const temporal = ensureTemporalCli();
+    const paths = clusterPaths(settings);
+    const run = (env: Record<string, string>) =>
+      spawnSync(temporal, ['operator', 'namespace', 'describe', '-n', settings.namespace], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const served = run({ TEMPORAL_CONFIG_FILE: paths.profileFile, TEMPORAL_PROFILE: 'cellos-cluster' });
+    expect(served.stderr).toBe('');
+    expect(served.stdout).toMatch(/State\s+Registered/);
+    const files = tlsFiles(settings);
+    const refused = run({
+      TEMPORAL_ADDRESS: frontendAddress(settings),
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: files.ca,
+      TEMPORAL_TLS_SERVER_NAME: TLS_SERVER_NAME,
+    });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/client certificate/);
   });
 
   it('lets the UI server through with its client certificate', async () => {
