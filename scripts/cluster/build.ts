@@ -80,8 +80,7 @@ export function ensureBinaries(
     );
     // The schemas ship inside the module; keep the PostgreSQL ones with the binaries.
     const moduleDir = join(goEnv('GOMODCACHE'), `${SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`);
-    const staging = `${serverDir}.partial`;
-    rmSync(staging, { recursive: true, force: true });
+    const staging = `${serverDir}.partial-${process.pid}`;
     mkdirSync(staging, { recursive: true });
     renameSync(join(bin, 'server'), join(staging, 'temporal-server'));
     renameSync(join(bin, 'sql'), join(staging, 'temporal-sql-tool'));
@@ -89,16 +88,14 @@ export function ensureBinaries(
     // The module cache is read-only; the copy need not be (so a cache can be deleted by its owner).
     execFileSync('chmod', ['-R', 'u+w', staging]);
     rmSync(bin, { recursive: true, force: true });
-    rmSync(serverDir, { recursive: true, force: true });
-    renameSync(staging, serverDir);
+    publish(staging, serverDir, ['temporal-server', 'temporal-sql-tool', 'schema']);
   }
   const wantUi = options.ui !== false;
   if (wantUi && (!existsSync(join(uiDir, 'temporal-ui-server')) || !existsSync(join(uiDir, 'config/docker.yaml')))) {
     requireGo();
     const bin = goInstall([`${UI_MODULE}/cmd/server@v${UI_SERVER_VERSION}`], log);
     const moduleDir = join(goEnv('GOMODCACHE'), `github.com/temporalio/ui-server/v2@v${UI_SERVER_VERSION}`);
-    const staging = `${uiDir}.partial`;
-    rmSync(staging, { recursive: true, force: true });
+    const staging = `${uiDir}.partial-${process.pid}`;
     mkdirSync(join(staging, 'config'), { recursive: true });
     renameSync(join(bin, 'server'), join(staging, 'temporal-ui-server'));
     // The UI image's own config template (env vars TEMPORAL_ADDRESS, TEMPORAL_TLS_*, TEMPORAL_CODEC_*):
@@ -106,8 +103,7 @@ export function ensureBinaries(
     cpSync(join(moduleDir, 'config/docker.yaml'), join(staging, 'config/docker.yaml'));
     execFileSync('chmod', ['-R', 'u+w', staging]);
     rmSync(bin, { recursive: true, force: true });
-    rmSync(uiDir, { recursive: true, force: true });
-    renameSync(staging, uiDir);
+    publish(staging, uiDir, ['temporal-ui-server', 'config/docker.yaml']);
   }
   const paths = clusterPaths(s);
   mkdirSync(s.toolsDir, { recursive: true });
@@ -117,6 +113,22 @@ export function ensureBinaries(
   if (wantUi) {
     link(join(uiDir, 'temporal-ui-server'), paths.uiBin);
     link(join(uiDir, 'config'), paths.uiConfigDir);
+  }
+}
+
+/**
+ * Moves a finished build into the cache in one rename. Two clones building at once each stage
+ * their own copy; the first to finish wins and the other discards its copy (they are identical).
+ */
+function publish(staging: string, target: string, required: string[]): void {
+  try {
+    renameSync(staging, target);
+  } catch {
+    // The target exists: an incomplete one (an interrupted older layout) is replaced, a complete one kept.
+    if (!required.every((f) => existsSync(join(target, f)))) {
+      rmSync(target, { recursive: true, force: true });
+      renameSync(staging, target);
+    } else rmSync(staging, { recursive: true, force: true });
   }
 }
 
