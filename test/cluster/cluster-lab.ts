@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -9,6 +9,7 @@ import { dataConverterOptions } from '../../src/temporal/codec';
 import type { CampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig } from '../../src/config/lab-config';
 import { builtinLabProfile } from '../../src/config/lab-profile';
+import type { FaultProfile } from '../../src/lab/driver';
 import { InstrumentGuard, type InstrumentUse } from '../../src/instruments/instrument-guard';
 import { auditCampaign, type CampaignAudit } from '../../src/lab/campaign-audit';
 import type { CampaignResults } from '../../src/domain/campaign-status';
@@ -69,7 +70,7 @@ export class ClusterLab {
    * Payloads are encrypted (AES-256-GCM, a fresh key per lab) in the test's client and in every
    * worker, as docker-compose.yml runs them: the server and PostgreSQL see only ciphertext.
    */
-  static async open(settings: ClusterSettings): Promise<ClusterLab> {
+  static async open(settings: ClusterSettings, options: { faults?: FaultProfile } = {}): Promise<ClusterLab> {
     const codecEnv = { CELLOS_CODEC_KEY: randomBytes(32).toString('base64'), CELLOS_CODEC_KEY_ID: 'cluster-test' };
     const connection = await Connection.connect(connectionOptions(settings));
     const lab = new ClusterLab(
@@ -77,6 +78,12 @@ export class ClusterLab {
       new Client({ connection, namespace: settings.namespace, ...dataConverterOptions(codecEnv) }),
     );
     Object.assign(lab.env, codecEnv);
+    if (options.faults) {
+      // The lab's world is the lab workers': faults reach them through their profile.
+      const profilePath = join(lab.dir, 'profile.json');
+      writeFileSync(profilePath, JSON.stringify({ name: 'cluster-crash-lab', faults: options.faults }));
+      lab.env.CELLOS_LAB_PROFILE = profilePath;
+    }
     lab.env.CELLOS_WORKFLOW_BUNDLE = await prebuiltWorkflowBundle();
     await Promise.all([
       lab.startWorker('orchestration', []),

@@ -30,7 +30,18 @@ const POSTGRES_OUTAGE_MS = Number(process.env.CELLOS_CLUSTER_PG_OUTAGE_MS ?? 8_0
 // A fresh lab (workers, lab file) per run: the audit holds the campaign against the whole lab log.
 let lab: ClusterLab;
 beforeEach(async () => {
-  lab = await ClusterLab.open(settings);
+  // One activity per plate step is quick: latency spikes keep plate steps in flight long enough
+  // for a kill to land inside one.
+  lab = await ClusterLab.open(settings, {
+    faults: {
+      contaminationRate: 0,
+      transientErrorRate: 0,
+      instruments: {
+        'liquid-handler': { latencySpikeRate: 0.6, latencySpikeMs: 2_000 },
+        'plate-reader': { latencySpikeRate: 0.6, latencySpikeMs: 2_000 },
+      },
+    },
+  });
 });
 afterEach(async () => {
   // A failed run must not leave the next one a broken cluster: bring back whatever is down.
@@ -71,7 +82,7 @@ async function closed(workflowId: string): Promise<void> {
 async function crashRun(target: Target, phases: CampaignPhase[], kills: number) {
   const t0 = Date.now();
   const name = `cl-${target.slice(0, 4)}-${randomUUID().slice(0, 6)}`;
-  const config = crashCampaignConfig({ name, maxIterations: 3, secondsPerLabHour: 0.05 });
+  const config = crashCampaignConfig({ name, maxIterations: 3, secondsPerLabHour: 0.15 });
   const handle = await lab.startCampaign(config, `campaign-${name}`);
   // Let the campaign get going before the first kill.
   await delay(2_000);
