@@ -22,7 +22,17 @@ import {
   type CampaignClientOptions,
 } from './campaign-client';
 import { parseRestockRequest } from '../activities/inventory-activities';
-import { formatInventory, formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
+import {
+  csvCell,
+  formatEstimatesTable,
+  formatInventory,
+  formatList,
+  formatResults,
+  formatSchedules,
+  formatStatus,
+  resultsCsv,
+  resultsPrism,
+} from './format';
 import { describeLab, inventoryReport, restock } from './stockroom-client';
 import { reportCommand } from './report-command';
 import {
@@ -42,7 +52,8 @@ Usage:
   cellos resume <id>                      continue a paused campaign
   cellos budget <id> <usd>                change the budget (refused below what is spent)
   cellos stop <id> [--reason TEXT]        running experiments finish, then the campaign ends
-  cellos results <id> [--json | --csv]    every experiment's readout, normalised response and cost
+  cellos results <id> [--json | --csv | --format prism]   every well's readout, normalised response and cost
+  cellos results <id> --estimates [--json | --csv]      the IC50 table: relative and absolute IC50, intervals
   cellos list                             campaigns and their states (waiting ones say so)
   cellos approve <id>                     approve the batch waiting for approval
   cellos reject <id> --reason TEXT        reject it; the learner never proposes those wells again
@@ -84,7 +95,15 @@ const COMMANDS: Record<string, CommandSpec> = {
   resume: { positionals: ['id'], options: {} },
   budget: { positionals: ['id', 'usd'], options: {} },
   stop: { positionals: ['id'], options: { reason: { type: 'string' } } },
-  results: { positionals: ['id'], options: { json: { type: 'boolean' }, csv: { type: 'boolean' } } },
+  results: {
+    positionals: ['id'],
+    options: {
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      estimates: { type: 'boolean' },
+      format: { type: 'string' },
+    },
+  },
   list: { positionals: [], options: { json: { type: 'boolean' } } },
   report: { positionals: ['id'], options: { out: { type: 'string' } } },
 };
@@ -122,7 +141,28 @@ export function parseCommand(argv: string[]): {
     );
   }
   if (parsed.values.json && parsed.values.csv) throw new CliError(`${command}: choose one of --json and --csv`, 2);
-  return { command, args: parsed.positionals, flags: parsed.values };
+  const flags: Record<string, string | boolean | undefined> = parsed.values;
+  if (command === 'results') flags.format = resultsFormat(flags);
+  return { command, args: parsed.positionals, flags };
+}
+
+const RESULTS_FORMATS = ['table', 'csv', 'json', 'prism'] as const;
+
+/** `--json`, `--csv` and `--format X` are one choice; prism is a layout of wells, not of estimates. */
+function resultsFormat(flags: Record<string, string | boolean | undefined>): (typeof RESULTS_FORMATS)[number] {
+  const named = flags.format as string | undefined;
+  if (named !== undefined && !(RESULTS_FORMATS as readonly string[]).includes(named))
+    throw new CliError(`results: --format "${named}" is not allowed; allowed: ${RESULTS_FORMATS.join(', ')}`, 2);
+  const short = flags.json ? 'json' : flags.csv ? 'csv' : undefined;
+  if (named !== undefined && short !== undefined && named !== short)
+    throw new CliError(`results: choose one of --${short} and --format ${named}`, 2);
+  const format = (named ?? short ?? 'table') as (typeof RESULTS_FORMATS)[number];
+  if (format === 'prism' && flags.estimates)
+    throw new CliError(
+      'results: --format prism lays out the wells (dose as X, a Y column per pair); leave out --estimates',
+      2,
+    );
+  return format;
 }
 
 export function parsePriority(text: string): number {
@@ -260,7 +300,29 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'results': {
         const results = await campaignResults(opts, args[0]!);
-        out(flags.json ? JSON.stringify(results, null, 2) : flags.csv ? resultsCsv(results) : formatResults(results));
+        const format = flags.format as string;
+        if (flags.estimates) {
+          // The refit (the learner) is loaded only for --estimates.
+          const { estimatesTable, estimatesCsv } = await import('../report/estimates');
+          const t = estimatesTable(results);
+          out(
+            format === 'json'
+              ? JSON.stringify(t, null, 2)
+              : format === 'csv'
+                ? estimatesCsv(t, csvCell)
+                : formatEstimatesTable(t),
+          );
+          return 0;
+        }
+        out(
+          format === 'json'
+            ? JSON.stringify(results, null, 2)
+            : format === 'csv'
+              ? resultsCsv(results)
+              : format === 'prism'
+                ? resultsPrism(results)
+                : formatResults(results),
+        );
         return 0;
       }
       case 'list': {
