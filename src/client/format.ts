@@ -1,4 +1,4 @@
-import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import { isEndedState, type CampaignResults, type CampaignStatus } from '../domain/campaign-status';
 import type { ExperimentOutcome, PairEstimate } from '../domain/types';
 import type { CampaignListing } from './campaign-client';
 import type { ScheduleListing } from './schedules';
@@ -25,7 +25,7 @@ export function formatStatus(s: CampaignStatus): string {
   const lines = [
     `campaign   ${s.campaignId}`,
     `state      ${s.state}${s.detail ? ` (${s.detail})` : ''}${s.stopRequested && s.state !== 'stopped' ? ' — stop requested' : ''}`,
-    `iteration  ${s.iteration} of ${s.maxIterations}`,
+    `batch      ${batchLine(s)}`,
     `experiments ${s.experiments.done} done, ${s.experiments.running} running, ${s.experiments.failed} failed, ${s.experiments.controls} vehicle controls`,
     `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
   ];
@@ -56,8 +56,21 @@ export function formatStatus(s: CampaignStatus): string {
         : `waiting    for the ${w.instrument}, which is offline (${w.experiments} experiment(s) waiting)`,
     );
   }
+  if (s.reportPath) lines.push(`report     ${s.reportPath}`);
+  else if (isEndedState(s.state)) lines.push(`report     none written; make one with: cellos report ${s.campaignId}`);
   if (s.estimates.length > 0) lines.push('', formatEstimates(s.estimates, s.learnerSettings?.doseRange));
   return lines.join('\n');
+}
+
+/**
+ * The batch the campaign is on, counted as a person counts: while batch 1 is proposed, approved
+ * or run it says "1 of 3", not "0 of 3"; once ended, how many batches ran.
+ */
+export function batchLine(s: CampaignStatus): string {
+  if (isEndedState(s.state)) return `${s.iteration} of ${s.maxIterations} ran`;
+  const current = Math.min(s.iteration + 1, s.maxIterations);
+  const doing = s.experiments.running > 0 ? 'running' : s.pendingBatch ? 'proposed, waiting for approval' : 'next';
+  return `${current} of ${s.maxIterations} (${doing}; ${s.iteration} done)`;
 }
 
 /** The fallback range when a status does not carry its learner settings (older campaigns). */

@@ -124,6 +124,25 @@ export const campaignConfigSchema = z
         minExperiments: z.number().int().min(1).max(10_000).default(10),
       })
       .default({ maxFailureRate: 0.3, minExperiments: 10 }),
+    /** Webhooks told when the campaign ends, needs a person, pauses itself, waits too long or fails. */
+    notifications: z
+      .strictObject({
+        webhooks: z
+          .array(
+            z.strictObject({
+              url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+              format: z.enum(['json', 'slack']).default('json'),
+            }),
+          )
+          .max(10)
+          .default([]),
+        /** Tell the webhooks when wells have waited this long for stock or an offline instrument. */
+        waitAlertMinutes: finite
+          .positive()
+          .max(7 * 24 * 60)
+          .default(30),
+      })
+      .optional(),
     protocol: z
       .strictObject({
         attachmentHours: finite.min(1).max(72).default(4),

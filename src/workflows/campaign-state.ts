@@ -64,6 +64,8 @@ export class CampaignStateModel {
   actionConfirmed = false;
   /** The plate the incubator has let in (set by the incubator's signal). */
   grantedPlate: string | undefined;
+  /** The HTML report written when the campaign ended. */
+  reportPath: string | undefined;
 
   constructor(
     readonly campaignId: string,
@@ -323,6 +325,7 @@ export class CampaignStateModel {
         wells: r.proposals.length,
         reason: r.reason,
       })),
+      ...(this.reportPath ? { reportPath: this.reportPath } : {}),
     };
   }
 
