@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import { COST_CATEGORIES } from '../domain/costs';
 import { temporalSettings } from '../temporal/connection';
 import { clientTelemetryOptions } from '../telemetry/client';
 import {
@@ -89,6 +90,8 @@ export function campaignStartOptions(opts: CampaignClientOptions, config: Campai
     ] as Parameters<typeof campaignWorkflow>,
     staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
     priority: { priorityKey: config.priority, fairnessKey: campaignId },
+    // What `status` shows of a campaign whose delayed start is still ahead (it has run no code yet).
+    memo: { campaign: { name: config.name, maxIterations: config.maxIterations, budgetUsd: config.budgetUsd } },
     typedSearchAttributes: [
       { key: CAMPAIGN_ID, value: campaignId },
       { key: CAMPAIGN_STATUS, value: 'running' },
@@ -108,17 +111,29 @@ export async function startCampaign(
   config: CampaignConfig,
   campaignId: string,
   startDelayMs?: number,
+  { rerun = false }: { rerun?: boolean } = {},
 ): Promise<WorkflowHandle<typeof campaignWorkflow>> {
   try {
     return await opts.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignId,
       ...campaignStartOptions(opts, config, campaignId),
+      // A finished campaign's id names its results: starting it again must be asked for (--rerun).
+      workflowIdReusePolicy: rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       // A delayed start is Temporal's own durable timer: nothing has to stay up until then.
       ...(startDelayMs ? { startDelay: startDelayMs } : {}),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(`a campaign with id "${campaignId}" is already running; stop it first or choose another --id`);
+      const running = await opts.client.workflow
+        .getHandle(campaignId)
+        .describe()
+        .then((d) => d.status.name === 'RUNNING')
+        .catch(() => true);
+      throw new CliError(
+        running
+          ? `a campaign with id "${campaignId}" is already running; stop it first or choose another --id`
+          : `campaign "${campaignId}" has already run and its results are kept under that id; start it again with --rerun (the new run replaces it in "cellos status"), or choose another --id`,
+      );
     }
     throw err;
   }
@@ -169,9 +184,74 @@ export async function campaignResults(opts: CampaignClientOptions, id: string): 
 }
 
 export async function campaignStatus(opts: CampaignClientOptions, id: string): Promise<CampaignStatus> {
+  return (await campaignView(opts, id)).status;
+}
+
+/** A campaign's status with what the Temporal server knows of its run (for `watch` and the worker check). */
+export interface CampaignView {
+  status: CampaignStatus;
+  running: boolean;
+  startTime: Date;
+  /** When a delayed start is still ahead: the time it starts. */
+  startsAt?: Date;
+  /** The orchestration task queue the campaign runs on. */
+  taskQueue: string;
+}
+
+export async function campaignView(opts: CampaignClientOptions, id: string): Promise<CampaignView> {
   const handle = await findCampaign(opts, id);
-  if (await isRunning(handle)) return handle.query(statusQuery);
-  return (await campaignResults(opts, id)).status;
+  const d = await handle.describe();
+  const base = { startTime: d.startTime, taskQueue: d.taskQueue };
+  if (d.status.name !== 'RUNNING') return { ...base, running: false, status: (await campaignResults(opts, id)).status };
+  // A delayed start has run no workflow code yet: nothing answers a query until it starts.
+  if (d.executionTime && d.executionTime.getTime() > Date.now() && d.historyLength <= 2) {
+    const memo = (d.memo?.campaign ?? {}) as { name?: string; maxIterations?: number; budgetUsd?: number };
+    return {
+      ...base,
+      running: true,
+      startsAt: d.executionTime,
+      status: scheduledStatus(handle.workflowId, d.executionTime, memo),
+    };
+  }
+  return { ...base, running: true, status: await handle.query(statusQuery) };
+}
+
+function scheduledStatus(
+  campaignId: string,
+  startsAt: Date,
+  memo: { name?: string; maxIterations?: number; budgetUsd?: number },
+): CampaignStatus {
+  return {
+    campaignId,
+    name: memo.name ?? campaignId.replace(/^campaign-/, ''),
+    state: 'scheduled',
+    detail: `starts at ${startsAt.toISOString()} (in ${formatDuration(startsAt.getTime() - Date.now())})`,
+    iteration: 0,
+    maxIterations: memo.maxIterations ?? 0,
+    experiments: { done: 0, running: 0, failed: 0, controls: 0 },
+    spentUsd: 0,
+    spentByCategory: Object.fromEntries(COST_CATEGORIES.map((c) => [c, 0])) as CampaignStatus['spentByCategory'],
+    committedUsd: 0,
+    budgetUsd: memo.budgetUsd ?? 0,
+    paused: false,
+    stopRequested: false,
+    estimates: [],
+    runs: 0,
+    waitingFor: [],
+    priorityKey: 3,
+    rejections: [],
+  };
+}
+
+/** "3 h 20 min", "45 s": a duration as a person reads it. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 90) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h ${min % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
 export async function pauseCampaign(opts: CampaignClientOptions, id: string, reason?: string): Promise<CampaignStatus> {

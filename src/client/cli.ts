@@ -11,7 +11,7 @@ import {
   setCampaignPriority,
   campaignIdFor,
   campaignResults,
-  campaignStatus,
+  campaignView,
   connectClient,
   listCampaigns,
   pauseCampaign,
@@ -35,6 +35,8 @@ import {
 } from './format';
 import { describeLab, inventoryReport, restock } from './stockroom-client';
 import { reportCommand } from './report-command';
+import { renderWatch, watchCampaign, watchFrame } from './watch';
+import { campaignWorkerWarnings } from './workers-check';
 import {
   createCampaignSchedule,
   deleteCampaignSchedule,
@@ -46,8 +48,10 @@ import {
 export const USAGE = `cellos — run autonomous dose-response campaigns on Temporal
 
 Usage:
-  cellos start <config.yaml> [--id ID]    validate a campaign config and start it
-  cellos status <id> [--json]             iteration, experiments, spend, estimates per pair
+  cellos start <config.yaml> [--id ID] [--rerun]   validate a campaign config and start it
+                                          (--rerun: start a finished campaign's id again)
+  cellos status <id> [--json]             batch, wells, spend, estimates per pair, report path
+  cellos watch <id> [--interval S]        live view until the campaign ends: wells, spend, ETA, waits
   cellos pause <id> [--reason TEXT]       no new experiment starts; running ones finish
   cellos resume <id>                      continue a paused campaign
   cellos budget <id> <usd>                change the budget (refused below what is spent)
@@ -78,7 +82,11 @@ interface CommandSpec {
 }
 
 const COMMANDS: Record<string, CommandSpec> = {
-  start: { positionals: ['config.yaml'], options: { id: { type: 'string' }, at: { type: 'string' } } },
+  start: {
+    positionals: ['config.yaml'],
+    options: { id: { type: 'string' }, at: { type: 'string' }, rerun: { type: 'boolean' } },
+  },
+  watch: { positionals: ['id'], options: { interval: { type: 'string' } } },
   approve: { positionals: ['id'], options: {} },
   reject: { positionals: ['id'], options: { reason: { type: 'string' } } },
   confirm: { positionals: ['id'], options: {} },
@@ -165,6 +173,15 @@ function resultsFormat(flags: Record<string, string | boolean | undefined>): (ty
   return format;
 }
 
+/** `watch --interval S`: seconds between redraws, 0.5 to 600 (default 2). */
+export function parseInterval(text: string | undefined): number {
+  if (text === undefined) return 2_000;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || seconds < 0.5 || seconds > 600)
+    throw new CliError(`--interval: "${text}" is not allowed; give seconds between redraws, from 0.5 to 600`, 2);
+  return seconds * 1000;
+}
+
 export function parsePriority(text: string): number {
   if (!/^[1-5]$/.test(text.trim())) {
     throw new CliError(`priority: "${text}" is not allowed; give a whole number from 1 (highest) to 5 (lowest)`, 2);
@@ -243,6 +260,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       : undefined;
   if (restockRequest) parseRestockRequest(restockRequest);
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
+  const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;
   if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
     throw new CliError('reject: --reason "…" is required: the learner and the record need to know why', 2);
   if (command === 'schedule create' && !(typeof flags.cron === 'string' && flags.cron.trim() !== ''))
@@ -257,20 +275,32 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     switch (command) {
       case 'start': {
         await checkWithLab(opts, config!, out);
-        const handle = await startCampaign(opts, config!, campaignId!, startDelayMs);
+        const handle = await startCampaign(opts, config!, campaignId!, startDelayMs, { rerun: flags.rerun === true });
         out(
           startDelayMs
             ? `scheduled ${handle.workflowId} to start at ${new Date(Date.now() + startDelayMs).toISOString()}`
             : `started ${handle.workflowId}`,
         );
-        out(`watch:  cellos status ${handle.workflowId}`);
+        out(`watch:  cellos watch ${handle.workflowId}`);
         out(`web UI: ${campaignUrl(handle.workflowId)}`);
         return 0;
       }
       case 'status': {
-        const status = await campaignStatus(opts, args[0]!);
-        out(flags.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        const view = await campaignView(opts, args[0]!);
+        const warnings =
+          view.running && view.status.state !== 'scheduled'
+            ? await campaignWorkerWarnings(opts, view.taskQueue, view.status.learnerSettings?.assay)
+            : [];
+        if (flags.json) out(JSON.stringify(warnings.length > 0 ? { ...view.status, warnings } : view.status, null, 2));
+        else out([formatStatus(view.status), ...warnings.map((w) => `warning    ${w}`)].join('\n'));
         return 0;
+      }
+      case 'watch': {
+        const status = await watchCampaign(opts, args[0]!, (t) => process.stdout.write(t), {
+          intervalMs: watchInterval!,
+          tty: process.stdout.isTTY === true,
+        });
+        return status.state === 'failed' ? 1 : 0;
       }
       case 'pause': {
         const status = await pauseCampaign(opts, args[0]!, flags.reason as string | undefined);
@@ -293,9 +323,9 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'stop': {
         const status = await stopCampaign(opts, args[0]!, flags.reason as string | undefined);
-        out(
-          `${status.campaignId}: stop requested; ${status.experiments.running} running experiment(s) will finish first`,
-        );
+        out(`${status.campaignId}: stop requested; running wells finish first, no new ones start`);
+        out(renderWatch(await watchFrame(opts, status.campaignId), { stopping: true }));
+        out(`follow it to the end: cellos watch ${status.campaignId}`);
         return 0;
       }
       case 'results': {
@@ -327,7 +357,12 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'list': {
         const list = await listCampaigns(opts);
-        out(flags.json ? JSON.stringify(list, null, 2) : formatList(list));
+        // Campaigns still running need workers: say so when no worker listens on this CLI's queues.
+        const warnings = list.some((c) => c.temporalStatus === 'RUNNING')
+          ? await campaignWorkerWarnings(opts, undefined, undefined)
+          : [];
+        if (flags.json) out(JSON.stringify(list, null, 2));
+        else out([formatList(list), ...warnings.map((w) => `warning: ${w}`)].join('\n'));
         return 0;
       }
       case 'approve': {

@@ -93,9 +93,14 @@ export function formatEstimates(estimates: PairEstimate[], range: DoseRange = DE
       e.ic50LowMicromolar === undefined && e.ic50HighMicromolar === undefined
         ? '-'
         : `${lowerEnd(e.ic50LowMicromolar || undefined, range).text}–${upperEnd(e.ic50HighMicromolar || undefined, range).text}`,
-      shortNote(e.note),
+      shortNote(openEnds(e.note, range)),
     ]),
   );
+}
+
+/** A note's "[0.143, 0]" (an interval whose upper end is unbounded) reads "[0.143, >10]". */
+export function openEnds(note: string | undefined, range: DoseRange): string | undefined {
+  return note?.replace(/\[([^,\]]+), 0\]/g, `[$1, >${range.maxMicromolar}]`);
 }
 
 /** The first clause of a note, at most `max` characters: what a table has room for. */
@@ -296,7 +301,13 @@ export function formatEstimatesTable(t: EstimatesTable): string {
       abs?.intervalText ?? '',
       abs ? yes(abs.supported) : '',
       r.hillSlope ?? '',
-      shortNote(r.note),
+      // The absolute IC50 has its own columns here: the note says what else there is.
+      shortNote(
+        r.note
+          .split('; ')
+          .filter((clause) => !clause.startsWith('absolute IC50'))
+          .join('; '),
+      ),
     ];
   });
   return [

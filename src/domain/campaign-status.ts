@@ -3,6 +3,8 @@ import type { ProposerSettings } from '../learner/proposer';
 import type { ExperimentOutcome, PairEstimate, Proposal } from './types';
 
 export const CAMPAIGN_STATES = [
+  /** A delayed start still ahead (`cellos start --at`): shown by the client, never set by the workflow. */
+  'scheduled',
   'running',
   'paused',
   'awaiting approval',
@@ -46,13 +48,15 @@ export interface CampaignStatus {
   pendingAction?: string;
   /** Batches a person rejected, with their reasons (fed back to the learner). */
   rejections: { iteration: number; wells: number; reason: string }[];
+  /** Real seconds per lab hour of the campaign's lab clock (3600: real time), for ETAs. */
+  secondsPerLabHour?: number;
   /** The HTML report the campaign wrote when it ended (absolute path on the orchestration worker's host). */
   reportPath?: string;
 }
 
 /** Ended states, and how each ended campaign reads in one word for lists and notifications. */
 export function isEndedState(state: CampaignState): boolean {
-  return !['running', 'paused', 'awaiting approval', 'waiting for a person'].includes(state);
+  return !['scheduled', 'running', 'paused', 'awaiting approval', 'waiting for a person'].includes(state);
 }
 
 /**
@@ -64,9 +68,8 @@ export function campaignDetailsMarkdown(s: CampaignStatus): string {
   const usd = (v: number) => `$${v.toFixed(2)}`;
   const n = (v: number | undefined) =>
     v === undefined || !Number.isFinite(v) || v === 0 ? '' : String(Number(v.toPrecision(3)));
-  const batch = isEndedState(s.state)
-    ? s.iteration
-    : Math.min(s.iteration + (s.experiments.running > 0 ? 1 : 0), s.maxIterations);
+  // The batch being worked on (proposed, approved or run) counts: batch 1 while the first one runs.
+  const batch = isEndedState(s.state) ? s.iteration : Math.min(s.iteration + 1, s.maxIterations);
   const lines = [
     `## ${s.name}: ${s.state}`,
     ...(s.detail ? [`_${s.detail}_`] : []),

@@ -325,6 +325,7 @@ export class CampaignStateModel {
         wells: r.proposals.length,
         reason: r.reason,
       })),
+      secondsPerLabHour: this.config.secondsPerLabHour,
       ...(this.reportPath ? { reportPath: this.reportPath } : {}),
     };
   }
