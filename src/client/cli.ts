@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { loadCampaignConfigFile, type CampaignConfig } from '../config/campaign-config';
 import { checkConfigAgainstLab } from '../config/lab-check';
 import { ConfigError } from '../config/validation';
-import { webUiUrl, temporalSettings } from '../temporal/connection';
 import {
   CliError,
   approveBatch,
@@ -35,6 +34,7 @@ import {
 } from './format';
 import { describeLab, inventoryReport, restock } from './stockroom-client';
 import { reportCommand } from './report-command';
+import { campaignUrl } from './ui-url';
 import { renderWatch, watchCampaign, watchFrame } from './watch';
 import { campaignWorkerWarnings } from './workers-check';
 import {
@@ -65,7 +65,7 @@ Usage:
   cellos priority <id> <1-5>              1 is highest; takes effect for operations not yet queued
   cellos start <config.yaml> --at TIME    start later (ISO 8601, e.g. 2026-11-26T08:00:00Z)
   cellos schedule create <config.yaml> --cron "0 2 * * *" [--id ID]   a recurring campaign
-  cellos schedule list | pause <id> | resume <id> | delete <id>
+  cellos schedule list | pause <id> | resume <id> | delete <id>   (<id>: schedule-<name> or <name>)
   cellos inventory [--campaign ID] [--json]   stock levels and what each campaign used and spent
   cellos restock <item> <amount> [--lot LOT] [--concentration µM]   waiting experiments continue
   cellos report <id> [--out FILE]         one HTML file: curves, IC50s, spend, failures, plate QC
@@ -412,16 +412,13 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'schedule pause':
-        await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined);
-        out(`paused schedule ${args[0]!}`);
+        out(`paused schedule ${await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined)}`);
         return 0;
       case 'schedule resume':
-        await unpauseCampaignSchedule(opts, args[0]!);
-        out(`resumed schedule ${args[0]!}`);
+        out(`resumed schedule ${await unpauseCampaignSchedule(opts, args[0]!)}`);
         return 0;
       case 'schedule delete':
-        await deleteCampaignSchedule(opts, args[0]!);
-        out(`deleted schedule ${args[0]!}`);
+        out(`deleted schedule ${await deleteCampaignSchedule(opts, args[0]!)}`);
         return 0;
       case 'report': {
         const r = await reportCommand(opts, args[0]!, flags.out as string | undefined);
@@ -436,9 +433,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
   }
 }
 
-export function campaignUrl(workflowId: string): string {
-  return `${webUiUrl()}/namespaces/${encodeURIComponent(temporalSettings().namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
+export { campaignUrl };
 
 /** Entry point: prints errors for people (no stack traces for expected problems) and sets the exit code. */
 export async function main(argv = process.argv.slice(2)): Promise<void> {
