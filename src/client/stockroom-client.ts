@@ -1,40 +1,49 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import { inventoryTaskQueue } from '../temporal/task-queues';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
+import { inventoryTaskQueue, stockroomDeskWorkflowId, taskQueuesFromEnv } from '../temporal/task-queues';
 import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
 import { parseRestockRequest } from '../activities/inventory-activities';
 import type { RestockRecord } from '../inventory/inventory-store';
-import { taskQueuesFromEnv } from '../temporal/task-queues';
 import type { LabCatalogue } from '../domain/lab-catalogue';
-import type { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from '../workflows/stockroom';
+import { inventoryReportUpdate, labCatalogueUpdate, restockUpdate } from '../temporal/messages';
+import type { stockroomDeskWorkflow } from '../workflows/stockroom-desk';
 import { CliError, type CampaignClientOptions } from './campaign-client';
 
-/** `cellos restock` and `cellos inventory`: short workflows that reach the lab workers' stockroom. */
+/**
+ * `cellos restock`, `cellos inventory` and `start`'s lab check: updates to the lab's stockroom
+ * desk (one long-lived workflow per lab, started on first use by update-with-start), which carries
+ * each request to the lab workers. One desk per lab keeps these requests out of the workflow list.
+ */
+async function askDesk<R, A extends unknown[]>(
+  opts: CampaignClientOptions,
+  update: UpdateDefinition<R, A>,
+  args: A,
+): Promise<R> {
+  const queues = taskQueuesFromEnv();
+  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof stockroomDeskWorkflow>('stockroomDeskWorkflow', {
+    workflowId: stockroomDeskWorkflowId(labTaskQueue),
+    taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
+    args: [{ labTaskQueue }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `stockroom desk of the lab "${labTaskQueue}": restocks, inventory, catalogue`,
+  });
+  return opts.client.workflow.executeUpdateWithStart(update, { args, startWorkflowOperation });
+}
+
 export async function restock(opts: CampaignClientOptions, request: RestockRequest): Promise<RestockRecord> {
   parseRestockRequest(request); // refuse bad input here, before anything is started
   const requestId = request.requestId ?? randomUUID();
-  const queues = taskQueuesFromEnv();
   try {
-    return await opts.client.workflow.execute<typeof restockWorkflow>('restockWorkflow', {
-      workflowId: `stockroom-restock-${requestId}`,
-      taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
-      args: [{ labTaskQueue: opts.labTaskQueue ?? queues.lab, request: { ...request, requestId } }],
-      staticSummary: `restock ${String(request.amount)} × ${request.item}`,
-    });
+    return await askDesk(opts, restockUpdate, [{ ...request, requestId }]);
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new CliError(`restock refused: ${innermost(err).message}`);
+    if (err instanceof WorkflowUpdateFailedError) throw new CliError(`restock refused: ${innermost(err).message}`);
     throw err;
   }
 }
 
 export async function inventoryReport(opts: CampaignClientOptions, campaignId?: string): Promise<InventoryReport> {
-  const queues = taskQueuesFromEnv();
-  return opts.client.workflow.execute<typeof inventoryReportWorkflow>('inventoryReportWorkflow', {
-    workflowId: `stockroom-report-${randomUUID()}`,
-    taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
-    args: [{ labTaskQueue: opts.labTaskQueue ?? queues.lab, ...(campaignId ? { campaignId } : {}) }],
-    staticSummary: 'inventory report',
-  });
+  return askDesk(opts, inventoryReportUpdate, [campaignId ? { campaignId } : {}]);
 }
 
 /** How long `cellos start` waits for the lab to describe itself. */
@@ -45,23 +54,30 @@ export async function describeLab(
   opts: CampaignClientOptions,
   timeoutMs = LAB_CHECK_TIMEOUT_MS,
 ): Promise<LabCatalogue> {
-  const queues = taskQueuesFromEnv();
-  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
+  const labTaskQueue = opts.labTaskQueue ?? taskQueuesFromEnv().lab;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new CliError(
+            `the lab did not describe itself within ${timeoutMs / 1000} s: no lab worker answered on "${inventoryTaskQueue(labTaskQueue)}" ` +
+              '(or no orchestration worker is running). Start them with "npm run worker:lab" and "npm run worker:orchestration", then try again.',
+          ),
+        ),
+      timeoutMs,
+    );
+  });
+  const asked = askDesk(opts, labCatalogueUpdate, [{}]);
+  asked.catch(() => undefined); // answered after the timeout: nobody is waiting any more
   try {
-    return await opts.client.workflow.execute<typeof labCatalogueWorkflow>('labCatalogueWorkflow', {
-      workflowId: `stockroom-catalogue-${randomUUID()}`,
-      taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
-      args: [{ labTaskQueue }],
-      workflowExecutionTimeout: timeoutMs,
-      staticSummary: 'lab catalogue',
-    });
+    return await Promise.race([asked, timedOut]);
   } catch (err) {
-    if (err instanceof WorkflowFailedError)
-      throw new CliError(
-        `the lab did not describe itself within ${timeoutMs / 1000} s: no lab worker answered on "${inventoryTaskQueue(labTaskQueue)}" ` +
-          '(or no orchestration worker is running). Start them with "npm run worker:lab" and "npm run worker:orchestration", then try again.',
-      );
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new CliError(`the lab could not describe itself: ${innermost(err).message}`);
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,3 +3,4 @@ export { campaignWorkflow } from './campaign';
 export { experimentWorkflow } from './experiment';
 export { incubatorWorkflow } from './incubator';
 export { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from './stockroom';
+export { stockroomDeskWorkflow } from './stockroom-desk';
