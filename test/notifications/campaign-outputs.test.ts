@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveBatch, startCampaign } from '../../src/client/campaign-client';
+import { restock } from '../../src/client/stockroom-client';
+import { DEFAULT_STOCK } from '../../src/inventory/default-stock';
 import { IDEMPOTENCY_HEADER } from '../../src/notifications/webhooks';
 import { statusQuery } from '../../src/temporal/messages';
 import { testConfig } from '../helpers/configs';
@@ -113,6 +115,41 @@ describe('what a campaign leaves for people', () => {
     } finally {
       await flaky.close();
       await slack.close();
+    }
+  });
+
+  it('tells the webhooks once when wells have waited on stock longer than the set time', async () => {
+    const hook = await receiver(0);
+    // 6 wells need 18 tips; the lab has 10, so wells wait for tips until a restock.
+    const initialStock = DEFAULT_STOCK.map((item) => (item.item === 'tips' ? { ...item, level: 10 } : item));
+    try {
+      await withWorkers(
+        env,
+        async (lab) => {
+          const opts = { client: env.client, ...lab };
+          const config = testConfig({
+            maxIterations: 1,
+            notifications: { webhooks: [{ url: hook.url, format: 'json' }], waitAlertMinutes: 0.05 },
+          });
+          const handle = await startCampaign(opts, config, `campaign-${config.name}`);
+          const alert = await waitFor(
+            async () => hook.requests.find((r) => r.body.kind === 'waiting-too-long'),
+            (r) => r !== undefined,
+          );
+          expect(alert!.body.headline).toMatch(/has waited 0\.05 min for stock .*tips/);
+          expect(alert!.body.detail).toMatch(/wait for stock: .*tips.*cellos restock/);
+          // Still waiting a while later: no second alert for the same wait.
+          await new Promise((r) => setTimeout(r, 5_000));
+          expect(hook.requests.filter((r) => r.body.kind === 'waiting-too-long')).toHaveLength(1);
+          await restock(opts, { item: 'tips', amount: 96 });
+          const results = await handle.result();
+          expect(results.status.state).toBe('completed');
+          expect(hook.requests.map((r) => r.body.kind)).toEqual(['waiting-too-long', 'ended']);
+        },
+        { initialStock },
+      );
+    } finally {
+      await hook.close();
     }
   });
 });
