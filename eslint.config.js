@@ -3,7 +3,7 @@ import importX from 'eslint-plugin-import-x';
 import { builtinModules } from 'node:module';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'var/**', 'bench/results/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', '.tools/**', 'var/**', 'dist/**', 'bench/results/**', 'test/fixtures/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
