@@ -144,6 +144,11 @@ export async function findCampaign(
   opts: CampaignClientOptions,
   id: string,
 ): Promise<WorkflowHandle<typeof campaignWorkflow>> {
+  return (await findCampaignDescribed(opts, id)).handle;
+}
+
+/** findCampaign with the description it read on the way (one round trip fewer for status). */
+async function findCampaignDescribed(opts: CampaignClientOptions, id: string) {
   if (!CAMPAIGN_ID_PATTERN.test(id)) throw new CliError(`"${id}" is not a valid campaign id`, 2);
   const candidates = id.startsWith('campaign-') ? [id] : [id, `campaign-${id}`];
   for (const candidate of candidates) {
@@ -151,7 +156,7 @@ export async function findCampaign(
     try {
       const description = await handle.describe();
       if (description.type !== 'campaignWorkflow') continue;
-      return handle;
+      return { handle, description };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) continue;
       throw err;
@@ -199,9 +204,9 @@ export interface CampaignView {
 }
 
 export async function campaignView(opts: CampaignClientOptions, id: string): Promise<CampaignView> {
-  const handle = await findCampaign(opts, id);
-  const d = await handle.describe();
+  const { handle, description: d } = await findCampaignDescribed(opts, id);
   const base = { startTime: d.startTime, taskQueue: d.taskQueue };
+  if (d.status.name === 'COMPLETED') return { ...base, running: false, status: (await handle.result()).status };
   if (d.status.name !== 'RUNNING') return { ...base, running: false, status: (await campaignResults(opts, id)).status };
   // A delayed start has run no workflow code yet: nothing answers a query until it starts.
   if (d.executionTime && d.executionTime.getTime() > Date.now() && d.historyLength <= 2) {

@@ -60,9 +60,9 @@ describe('webhooks', () => {
     const ok = await answering(204);
     await expect(postWebhook({ url: ok.url, format: 'slack' }, event, 'key-2')).resolves.toBeUndefined();
     await ok.close();
-    const unreachable = await postWebhook({ url: 'http://127.0.0.1:1/x', format: 'json' }, event, 'k').catch(
-      (e: unknown) => e as WebhookError,
-    );
+    const unreachable = (await postWebhook({ url: 'http://127.0.0.1:1/x', format: 'json' }, event, 'k').catch(
+      (e: unknown) => e,
+    )) as WebhookError;
     expect(unreachable.permanent).toBe(false);
   });
 
