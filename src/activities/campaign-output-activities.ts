@@ -48,6 +48,15 @@ export function createCampaignOutputActivities(deps: CampaignOutputDeps = {}) {
     async sendNotification(input: SendNotificationInput): Promise<{ delivered: number; refused: string[] }> {
       const targets = dedupe([...(input.webhooks ?? []), ...webhookTargetsFromEnv(env)]);
       const ctx = Context.current();
+      // The worker knows where its Web UI is (CELLOS_UI_URL); the workflow does not.
+      const ui = env.CELLOS_UI_URL?.replace(/\/+$/, '');
+      const notification =
+        ui && !input.notification.url
+          ? {
+              ...input.notification,
+              url: `${ui}/namespaces/${encodeURIComponent(ctx.info.workflowNamespace ?? 'default')}/workflows/${encodeURIComponent(input.notification.campaignId)}`,
+            }
+          : input.notification;
       const done = new Set<string>((ctx.info.heartbeatDetails as string[] | undefined) ?? []);
       const refused: string[] = [];
       let transient: Error | undefined;
@@ -55,7 +64,7 @@ export function createCampaignOutputActivities(deps: CampaignOutputDeps = {}) {
         const key = `${target.format} ${target.url}`;
         if (done.has(key)) continue;
         try {
-          await postWebhook(target, input.notification, input.idempotencyKey, { fetch: deps.fetch });
+          await postWebhook(target, notification, input.idempotencyKey, { fetch: deps.fetch });
           done.add(key);
         } catch (err) {
           if (err instanceof WebhookError && err.permanent) {
