@@ -47,6 +47,10 @@ export async function buildCli() {
     platform: 'node',
     target: 'node20',
     packages: 'external',
+    // A directory import that tsx resolves but Node's ESM loader does not: name its file.
+    alias: {
+      '@temporalio/interceptors-opentelemetry/lib/client': '@temporalio/interceptors-opentelemetry/lib/client/index.js',
+    },
     sourcemap: 'linked',
     logLevel: 'error',
   });

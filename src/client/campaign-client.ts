@@ -10,7 +10,6 @@ import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { COST_CATEGORIES } from '../domain/costs';
 import { temporalSettings } from '../temporal/connection';
-import { clientTelemetryOptions } from '../telemetry/client';
 import {
   approveBatchUpdate,
   confirmActionUpdate,
@@ -51,7 +50,11 @@ export interface CampaignClientOptions {
 
 export async function connectClient(): Promise<Client> {
   const settings = temporalSettings();
-  const telemetry = await clientTelemetryOptions(); // codec keys and tracing; a bad keys file is a ConfigError
+  // Codec keys and tracing; a bad keys file is a ConfigError. Loaded only when configured: the
+  // key-file parser pulls in YAML and zod, which a plain `cellos status` need not pay for.
+  const telemetry = wantsTelemetry(process.env)
+    ? await (await import('../telemetry/client')).clientTelemetryOptions()
+    : {};
   try {
     const connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: 5_000 });
     return new Client({ connection, namespace: settings.namespace, ...telemetry });
@@ -60,6 +63,13 @@ export async function connectClient(): Promise<Client> {
       `cannot reach Temporal at ${settings.address} (${(err as Error).message}). Start the dev server with "npm run server" or set TEMPORAL_ADDRESS.`,
     );
   }
+}
+
+/** Any codec or tracing setting (CELLOS_CODEC_*, OTEL_*, CELLOS_TRACES_FILE) means: load the telemetry options. */
+export function wantsTelemetry(env: NodeJS.ProcessEnv): boolean {
+  return Object.keys(env).some(
+    (k) => k.startsWith('CELLOS_CODEC_') || k.startsWith('OTEL_') || k === 'CELLOS_TRACES_FILE',
+  );
 }
 
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -86,6 +96,7 @@ export function campaignStartOptions(opts: CampaignClientOptions, config: Campai
         config,
         labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab,
         ...(searchableNames ? {} : { searchableNames }),
+        outputs: true, // the report at the end, webhooks, the wait alert
       },
     ] as Parameters<typeof campaignWorkflow>,
     staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadCampaignConfigFile, type CampaignConfig } from '../config/campaign-config';
-import { checkConfigAgainstLab } from '../config/lab-check';
+import type { CampaignConfig } from '../config/campaign-config';
 import { ConfigError } from '../config/validation';
 import {
   CliError,
@@ -20,7 +19,6 @@ import {
   stopCampaign,
   type CampaignClientOptions,
 } from './campaign-client';
-import { parseRestockRequest } from '../activities/inventory-activities';
 import {
   csvCell,
   formatEstimatesTable,
@@ -32,7 +30,9 @@ import {
   resultsCsv,
   resultsPrism,
 } from './format';
-import { describeLab, inventoryReport, restock } from './stockroom-client';
+// Config parsing (zod, yaml) and the stockroom (which pulls in the activity package) are loaded
+// only by the commands that use them: `status`, the command people poll, starts fastest.
+const stockroomClient = () => import('./stockroom-client');
 import { reportCommand } from './report-command';
 import { campaignUrl } from './ui-url';
 import { renderWatch, watchCampaign, watchFrame } from './watch';
@@ -231,6 +231,10 @@ export function parseUsd(text: string): number {
 
 /** Refuses (exit 2) what the lab cannot do; prints the lab's warnings (a stock that may run short). */
 async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig, out: Out): Promise<void> {
+  const [{ describeLab }, { checkConfigAgainstLab }] = await Promise.all([
+    stockroomClient(),
+    import('../config/lab-check'),
+  ]);
   const catalogue = await describeLab(opts);
   const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
   if (problems.length > 0)
@@ -245,7 +249,10 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     return 0;
   }
   // Validate everything local before connecting: a bad config starts nothing.
-  const config = command === 'start' || command === 'schedule create' ? loadCampaignConfigFile(args[0]!) : undefined;
+  const config =
+    command === 'start' || command === 'schedule create'
+      ? (await import('../config/campaign-config')).loadCampaignConfigFile(args[0]!)
+      : undefined;
   const campaignId = config ? campaignIdFor(config, flags.id as string | undefined) : undefined;
   const budget = command === 'budget' ? parseUsd(args[1]!) : undefined;
   const priority = command === 'priority' ? parsePriority(args[1]!) : undefined;
@@ -258,7 +265,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
           ...(flags.concentration !== undefined ? { stockConcentrationMicromolar: flags.concentration as string } : {}),
         }
       : undefined;
-  if (restockRequest) parseRestockRequest(restockRequest);
+  if (restockRequest) (await import('../activities/inventory-activities')).parseRestockRequest(restockRequest);
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;
   if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
@@ -386,12 +393,12 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'inventory': {
-        const report = await inventoryReport(opts, flags.campaign as string | undefined);
+        const report = await (await stockroomClient()).inventoryReport(opts, flags.campaign as string | undefined);
         out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
         return 0;
       }
       case 'restock': {
-        const record = await restock(opts, restockRequest!);
+        const record = await (await stockroomClient()).restock(opts, restockRequest!);
         out(
           `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
         );

@@ -4,7 +4,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -44,17 +43,17 @@ export interface CampaignInput {
   searchableNames?: boolean;
   /** Present only when continuing as new. */
   snapshot?: CampaignSnapshot;
+  /**
+   * Write the report at the end, send webhook notifications and keep the wait alert. Set by every
+   * client start (campaignStartOptions); absent in campaigns started before these existed, whose
+   * recorded histories therefore replay unchanged. An input flag rather than `patched()`: a patch
+   * marker is stored in clear, outside the payload codec.
+   */
+  outputs?: boolean;
 }
 
-/**
- * Campaigns started before the end-of-campaign report, the webhooks and the live summary replay
- * without them: their histories have no activities for them.
- */
-export const CAMPAIGN_OUTPUTS_PATCH = 'campaign-report-and-notifications';
-
-/** Report, notifications and the live summary: what a campaign leaves for the people around it. */
-function campaignOutputs(config: CampaignConfig) {
-  const on = patched(CAMPAIGN_OUTPUTS_PATCH);
+/** Report and notifications: what a campaign leaves for the people around it. */
+function campaignOutputs(config: CampaignConfig, on: boolean) {
   const options = {
     startToCloseTimeout: '2 minutes',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 6 },
@@ -101,7 +100,7 @@ function campaignOutputs(config: CampaignConfig) {
 }
 
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResults> {
-  const outputs = campaignOutputs(input.config);
+  const outputs = campaignOutputs(input.config, input.outputs === true);
   try {
     return await runCampaign(input, outputs);
   } catch (err) {
