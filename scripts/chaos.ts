@@ -158,6 +158,7 @@ async function main(): Promise<number> {
     const clean =
       ['completed', 'goal reached'].includes(results.status.state) &&
       audit.duplicateOperations === 0 &&
+      audit.repeatedPlateSteps === 0 &&
       audit.lostResults === 0 &&
       audit.problems.length === 0;
     console.log(`
@@ -170,6 +171,7 @@ faults injected                ${
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || 'none'
     }
+plate steps                    ${audit.plateSteps} protocol runs for ${results.status.iteration} plates, ${audit.repeatedPlateSteps} plate steps run twice
 duplicate physical operations  ${audit.duplicateOperations}
 lost results                   ${audit.lostResults}
 duplicate results              ${audit.duplicateResults}

@@ -118,6 +118,15 @@ async function main(): Promise<void> {
       const [run] = await runsOf(lab.client, outcome.experimentWorkflowId);
       await save(file, 'experimentWorkflow', outcome.experimentWorkflowId, run!.runId, note);
     }
+    const plateId = `${CAMPAIGN_ID}/plate-p${String(succeeded.iteration).padStart(3, '0')}`;
+    const [plateRun] = await runsOf(lab.client, plateId);
+    await save(
+      'plate.json',
+      'plateWorkflow',
+      plateId,
+      plateRun!.runId,
+      'a plate: seed, attachment, dose, treatment, read',
+    );
     const incubatorId = incubatorWorkflowId(lab.labTaskQueue);
     const [incubator] = await runsOf(lab.client, incubatorId);
     if (incubator)

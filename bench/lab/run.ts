@@ -15,6 +15,9 @@ import { incubatorStatusQuery } from '../../src/temporal/messages';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
+import { dosePlateSeconds, readPlateSeconds, seedPlateSeconds } from '../../src/instruments/plate-time';
+import { CELLS_PER_WELL } from '../../src/workflows/batch';
+import { COMPOUND_MICROLITRES, MEDIUM_MICROLITRES } from '../../src/workflows/plate';
 
 /**
  * `npm run bench:lab`: a simulated lab day on a real dev server. Three campaigns of 96 treatment
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   const clientConnection = await Connection.connect({ address: server.address });
   const client = new Client({ connection: clientConnection });
   const labDb = join(dir, 'lab.db');
-  const driver = createVirtualLab({ dbPath: labDb });
+  const driver = createVirtualLab({ dbPath: labDb, labConfig });
   const guard = InstrumentGuard.open(labDb);
   const inventory = InventoryStore.open(labDb);
   const queues = { orchestrationTaskQueue: 'bench-orchestration', labTaskQueue: 'bench-lab' };
@@ -129,22 +132,50 @@ async function main(): Promise<void> {
 
   const toLabHours = (ms: number) => ms / 1000 / SECONDS_PER_LAB_HOUR;
   const makespanH = toLabHours(tEnd - t0);
-  const wellsPerPlate = BATCH + CONTROLS_PER_LINE * LINES.length;
-  const plates = CAMPAIGNS.length * ITERATIONS;
-  const lh = labConfig.liquidHandler;
+  // The lower bound from the plates that really ran: each plate's instrument work (plate-time.ts,
+  // the same model the virtual lab times itself by) plus its two incubations.
   const protocolH = 4 + 24;
-  const plateHandlingH =
-    (wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600 +
-    (wellsPerPlate * labConfig.plateReader.secondsPerWell) / 3600;
-  const minimalHoldH = protocolH + plateHandlingH;
+  const plateWork = new Map<string, { campaign: number; seedH: number; doseH: number; readH: number }>();
+  results.forEach((r, campaign) => {
+    const byPlate = new Map<string, typeof r.outcomes>();
+    for (const o of r.outcomes) byPlate.set(o.location.plateId, [...(byPlate.get(o.location.plateId) ?? []), o]);
+    for (const [plateId, outcomes] of byPlate) {
+      const seedWells = outcomes.map((o) => ({
+        well: o.location.well,
+        cellLine: o.proposal.cellLine,
+        cellsPerWell: CELLS_PER_WELL.default,
+        volumeMicrolitres: MEDIUM_MICROLITRES,
+      }));
+      const doseWells = outcomes.map((o) => ({
+        well: o.location.well,
+        compound: o.proposal.isControl ? '' : o.proposal.compound,
+        doseMicromolar: o.proposal.isControl ? 0 : o.proposal.doseMicromolar,
+        volumeMicrolitres: COMPOUND_MICROLITRES,
+      }));
+      plateWork.set(plateId, {
+        campaign,
+        seedH: seedPlateSeconds(labConfig, seedWells) / 3600,
+        doseH: dosePlateSeconds(labConfig, doseWells) / 3600,
+        readH: readPlateSeconds(labConfig, outcomes.length) / 3600,
+      });
+    }
+  });
+  const work = [...plateWork.values()];
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const holdOf = (w: (typeof work)[number]) => protocolH + w.seedH + w.doseH + w.readH;
+  const minimalHoldH = sum(work.map(holdOf)) / work.length;
+  const lh = labConfig.liquidHandler;
   const bounds = {
-    incubator: (plates * minimalHoldH) / labConfig.incubator.capacityPlates,
-    'liquid-handler': (plates * wellsPerPlate * 2 * lh.secondsPerTransfer) / lh.capacity / 3600,
-    'plate-reader':
-      (plates * wellsPerPlate * labConfig.plateReader.secondsPerWell) / labConfig.plateReader.capacity / 3600,
-    'critical path': ITERATIONS * minimalHoldH,
+    incubator: sum(work.map(holdOf)) / labConfig.incubator.capacityPlates,
+    'liquid-handler': sum(work.map((w) => w.seedH + w.doseH)) / lh.capacity,
+    'plate-reader': sum(work.map((w) => w.readH)) / labConfig.plateReader.capacity,
+    'critical path': Math.max(...CAMPAIGNS.map((_, c) => sum(work.filter((w) => w.campaign === c).map(holdOf)))),
   };
   const [boundName, lowerBoundH] = Object.entries(bounds).sort((a, b) => b[1] - a[1])[0]!;
+  // Instrument operations per plate: distinct plate-step runs (lease holders are "<plate>/<step>#<attempt>").
+  const runs = new Set(guard.uses().map((u) => u.holder.replace(/#\d+$/, '')));
+  const operationsPerPlate = runs.size / plateWork.size;
+  const attemptsPerPlate = guard.uses().length / plateWork.size;
 
   const busy = (instrument: string) => guard.uses(instrument).reduce((s, u) => s + (u.endedAtMs - u.startedAtMs), 0);
   const incubatorHeldMs = incubator.log.reduce((s, u) => s + (u.releasedAtMs - u.grantedAtMs), 0);
@@ -200,6 +231,9 @@ async function main(): Promise<void> {
     `dispatch gap between back-to-back operations (real ms): liquid handler median ${lhGap.median}, p90 ${lhGap.p90}; plate reader median ${readerGap.median}, p90 ${readerGap.p90}`,
   );
   lines.push(
+    `instrument operations per plate: ${operationsPerPlate.toFixed(2)} plate-step runs (${attemptsPerPlate.toFixed(2)} instrument uses with retries) for ${(experiments / plateWork.size).toFixed(0)} wells`,
+  );
+  lines.push(
     `${experiments} experiments in ${((tEnd - t0) / 1000).toFixed(1)} s wall time; incubator peak ${incubator.peakPlates} of ${labConfig.incubator.capacityPlates} plates`,
   );
   const ratio = makespanH / lowerBoundH;
@@ -218,6 +252,8 @@ async function main(): Promise<void> {
         utilisation,
         meanHoldH,
         minimalHoldH,
+        operationsPerPlate,
+        realOverheadMsPerPlate: (meanHoldH - minimalHoldH) * SECONDS_PER_LAB_HOUR * 1000,
         ratio,
       },
       null,

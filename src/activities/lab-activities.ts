@@ -1,61 +1,104 @@
 import { activityInfo, ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import type { LabConfig } from '../config/lab-config';
-import type { Assay, RawReadout, WellLocation } from '../domain/types';
-import type { DoseReceipt, LabDriver, SeedReceipt } from '../lab/driver';
-import { INSTRUMENT_OFFLINE, LabFault } from '../lab/driver';
-import { INSTRUMENT_BUSY } from '../domain/failures';
-import { InstrumentBusyError, type InstrumentGuard } from '../instruments/instrument-guard';
-import type { OperationInstrument } from '../temporal/task-queues';
+import { instrumentCapacity } from '../config/lab-config';
+import type { Assay, RawReadout } from '../domain/types';
+import { INSTRUMENT_BUSY, INSTRUMENT_OFFLINE, OUT_OF_STOCK } from '../domain/failures';
 import type { CompoundPricing } from '../domain/costs';
-import { OUT_OF_STOCK, type StepUse } from '../inventory/consumption';
+import { InstrumentBusyError, type InstrumentGuard } from '../instruments/instrument-guard';
+import type {
+  CompoundStock,
+  DosedWell,
+  DoseWell,
+  ImagerDriver,
+  LiquidHandlerDriver,
+  PlateReaderDriver,
+  PlateStepReport,
+  SeededWell,
+  SeedWell,
+  WellOutcome,
+} from '../instruments/plate-driver';
+import { dosePlateSeconds, imagePlateSeconds, readPlateSeconds, seedPlateSeconds } from '../instruments/plate-time';
+import type { StepUse } from '../inventory/consumption';
 import type { InventoryStore } from '../inventory/inventory-store';
-import { consumptionKey } from './inventory-activities';
+import { LabFault } from '../lab/driver';
+import type { OperationInstrument } from '../temporal/task-queues';
 
 /**
- * Lab activities: the three physical steps of an experiment, each on the task queue of the
- * instrument that does it (liquid handler: seed and dose; plate reader or imager: measure).
+ * Lab activities: one per plate step, on the task queue of the instrument that does it (liquid
+ * handler: seed a plate map, dose a plate map; plate reader: read a plate; imager: image it).
+ * Each is one protocol run on one plate and answers well by well; a failed well fails only its
+ * own experiment.
  *
- * Each takes one input object and derives its idempotency key from the workflow run and activity
- * ids, so a retried or replayed activity hands the driver the same key and the well is never
- * seeded, dosed or read twice. While it works it holds a lease on its instrument (capacity is
- * never exceeded, whatever the number of workers) and heartbeats. Permanent hardware faults
- * become non-retryable failures typed with the fault (e.g. "Contamination"); transient ones are
- * retried by policy; an offline instrument is handed back to the workflow, which waits on a timer.
+ * Exactly once per plate step: the step's operation key is `<plate id>/<step>`, chosen by the
+ * plate workflow, so a retried attempt, a replay, a crashed worker and a new activity for the same
+ * step after an outage all hand the driver the same key, and the driver finishes the run it may
+ * have started instead of starting another (the virtual lab keeps each well's operation under
+ * `<key>/<well>`; the Opentrons driver keeps a run ledger; a SiLA 2 reader answers a repeated Run
+ * Key with its first read). While it works the activity holds a lease on the instrument (capacity
+ * holds across worker processes) and heartbeats. Stock is drawn per well, once per key, before the
+ * instrument is taken: a shortage never holds the instrument.
  */
-export interface TimedInput {
-  /** The campaign's clock, so simulated instrument time is compressed like incubations. */
-  secondsPerLabHour: number;
-  /** The campaign the consumption is charged to (the inventory ledger). */
+export interface PlateStepInput {
+  plateId: string;
+  /** The campaign the consumption is charged to. */
   campaignId: string;
+  /** The campaign's clock: a virtual instrument's work is compressed like incubations. */
+  secondsPerLabHour: number;
+  assay: Assay;
+  /**
+   * Attempts earlier activities made at this plate step (the plate issues the step again after
+   * waiting out an outage), so each attempt at the step has its own number: `stepAttempt`.
+   */
+  priorAttempts?: number;
 }
 
-export interface SeedWellInput extends TimedInput {
-  location: WellLocation;
-  /** Imaging needs imaging-grade plates. */
-  assay: Assay;
-  cellLine: string;
-  cellsPerWell: number;
-  volumeMicrolitres: number;
+/** This attempt's number among all attempts at the plate step, across the activities that made them. */
+export function stepAttempt(input: PlateStepInput): number {
+  return (input.priorAttempts ?? 0) + activityInfo().attempt;
+}
+
+/** Each well names the experiment it belongs to (its consumption is charged to it). */
+export interface ForExperiment {
+  experimentWorkflowId: string;
+}
+
+export interface SeedPlateInput extends PlateStepInput {
   /** The plate's logical label (stable across reruns of the campaign), as on its barcode. */
-  plateLabel?: string;
+  plateLabel: string;
+  wells: (SeedWell & ForExperiment)[];
 }
 
-export interface AddCompoundInput extends TimedInput {
-  location: WellLocation;
-  compound: string;
-  doseMicromolar: number;
-  volumeMicrolitres: number;
+export interface DosePlateInput extends PlateStepInput {
+  /** Lab hours the cells attached before dosing (the timer the plate waited). */
   attachmentHours: number;
+  wells: (DoseWell & ForExperiment)[];
 }
 
-export interface MeasureWellInput extends TimedInput {
-  location: WellLocation;
-  assay: Assay;
+export interface ReadPlateInput extends PlateStepInput {
+  /** Lab hours between dosing and reading. */
   treatmentHours: number;
+  wells: ({ well: string } & ForExperiment)[];
+}
+
+/** The driver of each operation instrument, and whether it is simulated (its work then takes compressed time here). */
+export interface LabInstruments {
+  liquidHandler: LiquidHandlerDriver;
+  plateReader: PlateReaderDriver;
+  imager: ImagerDriver;
+  /** Instruments whose driver is the virtual lab: the activity spends their work's (compressed) time. */
+  simulated: ReadonlySet<OperationInstrument>;
+  /**
+   * Where the world is the virtual lab but a liquid handler is real (a robot against simulated
+   * cells): the virtual lab repeats each successful liquid-handling step, under the same key, so
+   * what a reader reads afterwards matches what was dispensed.
+   */
+  virtualWorld?: LiquidHandlerDriver;
+  /** Whether the instrument working on this key still answers (the heartbeat stops when not). */
+  responsive?(attempt: { operationKey: string; attempt: number }): boolean;
 }
 
 export interface LabActivityDependencies {
-  driver: LabDriver;
+  instruments: LabInstruments;
   guard: InstrumentGuard;
   labConfig: LabConfig;
   inventory: InventoryStore;
@@ -66,67 +109,172 @@ export interface LabActivityDependencies {
 /** A lease outlives a killed worker by at most this long. */
 export const LEASE_TTL_MS = 10_000;
 
-export function createLabActivities({ driver, guard, labConfig, inventory, pricing }: LabActivityDependencies) {
-  const onInstrument = <T>(
+export function plateStepKey(plateId: string, step: 'seed' | 'dose' | 'read'): string {
+  return `${plateId}/${step}`;
+}
+
+export function createLabActivities({ instruments, guard, labConfig, inventory, pricing }: LabActivityDependencies) {
+  /**
+   * Draws each well's stock, then runs `operation` on the wells whose draw was possible under the
+   * instrument's lease; a well whose draw is refused as impossible (a bad well, a dose no stock can
+   * make) gets that refusal as its outcome and is left out of the run.
+   */
+  const run = async <T>(
     instrument: OperationInstrument,
     labSeconds: number,
-    input: TimedInput,
-    use: StepUse,
-    operation: (key: string) => Promise<T>,
-  ) =>
-    withInstrument(
-      {
-        guard,
-        driver,
-        instrument,
-        capacity: capacityOf(labConfig, instrument),
-        labSeconds,
-        input,
-        // Stock is drawn once per physical step, before the instrument is taken: a shortage never holds it.
-        consume: () =>
+    input: PlateStepInput,
+    operationKey: string,
+    uses: { use: StepUse; experimentWorkflowId: string; well: string }[],
+    operation: (refused: ReadonlySet<string>) => Promise<PlateStepReport<T>>,
+  ): Promise<PlateStepReport<T>> => {
+    try {
+      // Stock first, once per well and key: a shortage never holds the instrument.
+      const refusals = new Map<string, WellOutcome<T>>();
+      for (const { use, experimentWorkflowId, well } of uses) {
+        try {
           inventory.consume({
-            operationKey: consumptionKey(use.step),
+            operationKey: `${operationKey}/${well}:consume`,
             campaignId: input.campaignId,
-            experimentWorkflowId: activityInfo().workflowExecution?.workflowId ?? '',
+            experimentWorkflowId,
             use,
-          }),
-      },
-      operation,
-    );
+          });
+        } catch (err) {
+          if (!(err instanceof LabFault) || !err.permanent) throw err;
+          refusals.set(well, { well, ok: false, failure: { type: err.type, message: err.message } });
+        }
+      }
+      const report =
+        refusals.size === uses.length
+          ? { operationKey, wells: [], instrumentSeconds: 0 }
+          : await withLease(
+              {
+                guard,
+                instrument,
+                capacity: instrumentCapacity(labConfig, instrument),
+                operationKey,
+                attempt: stepAttempt(input),
+                instruments,
+              },
+              async () => {
+                if (instruments.simulated.has(instrument)) {
+                  const workMs = (labSeconds / 3600) * input.secondsPerLabHour * 1000;
+                  if (workMs >= 1) await sleep(workMs);
+                }
+                return operation(new Set(refusals.keys()));
+              },
+            );
+      if (refusals.size === 0) return report;
+      const ran = new Map(report.wells.map((w) => [w.well, w]));
+      return { ...report, wells: uses.map(({ well }) => refusals.get(well) ?? ran.get(well)!).filter(Boolean) };
+    } catch (err) {
+      throw asActivityFailure(err, instrument);
+    }
+  };
+
   return {
-    async seedWell(input: SeedWellInput): Promise<SeedReceipt> {
-      const { assay, ...request } = withoutClock(input);
-      const use: StepUse = {
-        step: 'seed',
-        location: input.location,
-        assay,
-        volumeMicrolitres: input.volumeMicrolitres,
+    async seedPlate(input: SeedPlateInput): Promise<PlateStepReport<SeededWell>> {
+      const operationKey = plateStepKey(input.plateId, 'seed');
+      const request = {
+        operationKey,
+        plateId: input.plateId,
+        attempt: stepAttempt(input),
+        plateType: input.assay === 'imaging' ? ('imaging' as const) : ('assay' as const),
+        plateLabel: input.plateLabel,
+        wells: input.wells.map(({ experimentWorkflowId: _e, ...w }) => w),
       };
-      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, use, (operationKey) =>
-        driver.seed({ ...request, operationKey, attempt: activityInfo().attempt }),
+      const uses = input.wells.map((w) => ({
+        well: w.well,
+        experimentWorkflowId: w.experimentWorkflowId,
+        use: {
+          step: 'seed' as const,
+          location: { plateId: input.plateId, well: w.well },
+          assay: input.assay,
+          volumeMicrolitres: w.volumeMicrolitres,
+        },
+      }));
+      return run(
+        'liquid-handler',
+        seedPlateSeconds(labConfig, request.wells),
+        input,
+        operationKey,
+        uses,
+        async (refused) => {
+          const asked = { ...request, wells: request.wells.filter((w) => !refused.has(w.well)) };
+          const report = await instruments.liquidHandler.seedPlate(asked);
+          if (instruments.virtualWorld) {
+            const done = new Set(report.wells.filter((w) => w.ok).map((w) => w.well));
+            await instruments.virtualWorld.seedPlate({ ...asked, wells: asked.wells.filter((w) => done.has(w.well)) });
+          }
+          return report;
+        },
       );
     },
-    async addCompound(input: AddCompoundInput): Promise<DoseReceipt> {
-      const request = withoutClock(input);
-      const use: StepUse = {
-        step: 'dose',
-        location: input.location,
-        compound: input.compound,
-        doseMicromolar: input.doseMicromolar,
-        volumeMicrolitres: input.volumeMicrolitres,
-        compoundPricing: input.compound === '' ? undefined : pricing(input.compound),
+
+    async dosePlate(input: DosePlateInput): Promise<PlateStepReport<DosedWell>> {
+      const operationKey = plateStepKey(input.plateId, 'dose');
+      const wells = input.wells.map(({ experimentWorkflowId: _e, ...w }) => w);
+      const request = {
+        operationKey,
+        plateId: input.plateId,
+        attempt: stepAttempt(input),
+        plateType: input.assay === 'imaging' ? ('imaging' as const) : ('assay' as const),
+        attachmentHours: input.attachmentHours,
+        wells,
+        stocks: stocksFor(inventory, wells),
       };
-      return onInstrument('liquid-handler', labConfig.liquidHandler.secondsPerTransfer, input, use, (operationKey) =>
-        driver.dose({ ...request, operationKey, attempt: activityInfo().attempt }),
-      );
+      const uses = input.wells.map((w) => ({
+        well: w.well,
+        experimentWorkflowId: w.experimentWorkflowId,
+        use: {
+          step: 'dose' as const,
+          location: { plateId: input.plateId, well: w.well },
+          compound: w.compound,
+          doseMicromolar: w.doseMicromolar,
+          volumeMicrolitres: w.volumeMicrolitres,
+          wellVolumeMicrolitres: w.wellVolumeMicrolitres,
+          compoundPricing: w.compound === '' ? undefined : pricing(w.compound),
+        },
+      }));
+      return run('liquid-handler', dosePlateSeconds(labConfig, wells), input, operationKey, uses, async (refused) => {
+        const asked = { ...request, wells: wells.filter((w) => !refused.has(w.well)) };
+        const report = await instruments.liquidHandler.dosePlate(asked);
+        if (instruments.virtualWorld) {
+          const done = new Set(report.wells.filter((w) => w.ok).map((w) => w.well));
+          await instruments.virtualWorld.dosePlate({ ...asked, wells: asked.wells.filter((w) => done.has(w.well)) });
+        }
+        return report;
+      });
     },
-    async measureWell(input: MeasureWellInput): Promise<RawReadout> {
-      const instrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
-      const seconds =
-        input.assay === 'imaging' ? labConfig.imager.secondsPerWell : labConfig.plateReader.secondsPerWell;
-      const use: StepUse = { step: 'measure', location: input.location, assay: input.assay };
-      return onInstrument(instrument, seconds, input, use, (operationKey) =>
-        driver.read({ ...withoutClock(input), operationKey, attempt: activityInfo().attempt }),
+
+    async readPlate(input: ReadPlateInput): Promise<PlateStepReport<RawReadout>> {
+      const operationKey = plateStepKey(input.plateId, 'read');
+      const wells = input.wells.map((w) => w.well);
+      const base = {
+        operationKey,
+        plateId: input.plateId,
+        attempt: stepAttempt(input),
+        wells,
+        treatmentHours: input.treatmentHours,
+      };
+      const uses = input.wells.map((w) => ({
+        well: w.well,
+        experimentWorkflowId: w.experimentWorkflowId,
+        use: { step: 'measure' as const, location: { plateId: input.plateId, well: w.well }, assay: input.assay },
+      }));
+      if (input.assay === 'imaging') {
+        const { sitesPerWell, channels } = labConfig.imager;
+        return run('imager', imagePlateSeconds(labConfig, wells.length), input, operationKey, uses, (refused) =>
+          instruments.imager.imagePlate({
+            ...base,
+            wells: wells.filter((w) => !refused.has(w)),
+            sitesPerWell,
+            channels,
+          }),
+        );
+      }
+      const assay = input.assay;
+      return run('plate-reader', readPlateSeconds(labConfig, wells.length), input, operationKey, uses, (refused) =>
+        instruments.plateReader.readPlate({ ...base, wells: wells.filter((w) => !refused.has(w)), assay }),
       );
     },
   };
@@ -134,86 +282,90 @@ export function createLabActivities({ driver, guard, labConfig, inventory, prici
 
 export type LabActivities = ReturnType<typeof createLabActivities>;
 
-function capacityOf(config: LabConfig, instrument: OperationInstrument): number {
-  if (instrument === 'liquid-handler') return config.liquidHandler.capacity;
-  if (instrument === 'imager') return config.imager.capacity;
-  return config.plateReader.capacity;
-}
-
-function withoutClock<T extends TimedInput>(input: T): Omit<T, 'secondsPerLabHour' | 'campaignId'> {
-  const { secondsPerLabHour: _clock, campaignId: _campaign, ...rest } = input;
-  return rest;
-}
-
-/** `<workflowId>/<runId>/<activityId>:<activityType>`: stable across retries, replays and worker crashes. */
-export function operationKey(): string {
-  const info = activityInfo();
-  const execution = info.workflowExecution;
-  if (!execution)
-    throw ApplicationFailure.nonRetryable('lab activities must be called from a workflow', 'InvalidOperation');
-  return `${execution.workflowId}/${execution.runId}/${info.activityId}:${info.activityType}`;
+/** The stock each dosed compound is drawn from (its concentration and lot), as the stockroom holds it. */
+function stocksFor(inventory: InventoryStore, wells: readonly DoseWell[]): CompoundStock[] {
+  const compounds = new Set(wells.map((w) => w.compound).filter((c) => c !== ''));
+  if (compounds.size === 0) return [];
+  return inventory
+    .listItems()
+    .filter((i) => compounds.has(i.item) && i.stockConcentrationMicromolar !== undefined)
+    .map((i) => ({ compound: i.item, stockMicromolar: i.stockConcentrationMicromolar!, lot: i.lot ?? 'unknown' }));
 }
 
 /**
- * Holds the instrument's lease while the operation runs for its (compressed) duration, renewing
- * the lease with every heartbeat; translates hardware faults into Temporal failures.
+ * Holds the instrument's lease while the step runs, renewing it with every heartbeat. A renewal that fails (a busy lab file) skips
+ * that beat rather than crashing the worker; the lease lasts LEASE_TTL_MS past the last renewal.
  */
-async function withInstrument<T>(
+async function withLease<T>(
   options: {
     guard: InstrumentGuard;
     instrument: OperationInstrument;
     capacity: number;
-    labSeconds: number;
-    input: TimedInput;
-    driver: LabDriver;
-    consume: () => unknown;
+    operationKey: string;
+    /** This attempt at the plate step (stepAttempt). */
+    attempt: number;
+    instruments: LabInstruments;
   },
-  operation: (key: string) => Promise<T>,
+  operation: () => Promise<T>,
 ): Promise<T> {
-  const { guard, instrument } = options;
-  const key = operationKey();
+  const { guard, instrument, operationKey } = options;
+  // The lease belongs to this attempt: an attempt that hung and finally ends frees only its own,
+  // never the one its retry holds (the hung one lapses LEASE_TTL_MS after its last renewal).
+  const holder = `${operationKey}#${options.attempt}`;
+  try {
+    guard.acquire(instrument, holder, options.capacity, LEASE_TTL_MS);
+  } catch (err) {
+    if (err instanceof InstrumentBusyError) throw ApplicationFailure.retryable(err.message, INSTRUMENT_BUSY);
+    throw err;
+  }
   const renew = () => {
     // A hung instrument gets no heartbeat, so the heartbeat timeout fires and the attempt is retried.
-    if (options.driver.responsive?.({ operationKey: key, attempt: activityInfo().attempt }) === false) return;
+    if (options.instruments.responsive?.({ operationKey, attempt: options.attempt }) === false) return;
     heartbeat();
-    guard.renew(instrument, key, LEASE_TTL_MS);
-  };
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    options.consume();
     try {
-      guard.acquire(instrument, key, options.capacity, LEASE_TTL_MS);
-    } catch (err) {
-      if (err instanceof InstrumentBusyError) throw ApplicationFailure.retryable(err.message, INSTRUMENT_BUSY);
-      throw err;
+      guard.renew(instrument, holder, LEASE_TTL_MS);
+    } catch {
+      // The next beat renews it; a lease is never extended by a throw that kills the worker.
     }
-    timer = setInterval(renew, 1_000);
-    heartbeat();
-    const workMs = (options.labSeconds / 3600) * options.input.secondsPerLabHour * 1000;
-    if (workMs >= 1) await sleep(workMs);
-    const result = await operation(key);
-    guard.release(instrument, key);
-    return result;
-  } catch (err) {
-    guard.release(instrument, key);
-    if (err instanceof LabFault) {
-      if (err.type === INSTRUMENT_OFFLINE || err.type === OUT_OF_STOCK) {
-        // Not retried here: the workflow waits on a timer and reports what it waits for.
-        throw ApplicationFailure.create({
-          message: err.message,
-          type: err.type,
-          nonRetryable: true,
-          details: [
-            { instrument: err.instrument ?? instrument, kind: err.type === OUT_OF_STOCK ? 'stock' : 'instrument' },
-          ],
-        });
-      }
-      throw err.permanent
-        ? ApplicationFailure.nonRetryable(err.message, err.type)
-        : ApplicationFailure.retryable(err.message, err.type);
-    }
-    throw err;
+  };
+  const timer = setInterval(renew, 1_000);
+  heartbeat();
+  try {
+    return await operation();
   } finally {
-    if (timer) clearInterval(timer);
+    clearInterval(timer);
+    guard.release(instrument, holder);
   }
+}
+
+/**
+ * Hardware faults as Temporal failures: an offline instrument or a shortage goes back to the plate
+ * workflow (non-retryable here: it waits on a timer and says what it waits for); a permanent fault
+ * of the whole step fails it (every well still on the plate then fails with its type); a transient
+ * one is retried by the activity's policy. A driver error that names its own `type` and
+ * `nonRetryable` keeps both.
+ */
+function asActivityFailure(err: unknown, instrument: OperationInstrument): unknown {
+  if (!(err instanceof LabFault)) {
+    // A driver's own typed error (the Opentrons driver's: protocol rejected, step refused, robot unavailable).
+    const typed = err as { type?: unknown; nonRetryable?: unknown; message?: unknown };
+    if (err instanceof Error && typeof typed.type === 'string')
+      return ApplicationFailure.create({
+        message: err.message,
+        type: typed.type,
+        nonRetryable: typed.nonRetryable === true,
+      });
+    return err;
+  }
+  if (err.type === INSTRUMENT_OFFLINE || err.type === OUT_OF_STOCK) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type,
+      nonRetryable: true,
+      details: [{ instrument: err.instrument ?? instrument, kind: err.type === OUT_OF_STOCK ? 'stock' : 'instrument' }],
+    });
+  }
+  return err.permanent
+    ? ApplicationFailure.nonRetryable(err.message, err.type)
+    : ApplicationFailure.retryable(err.message, err.type);
 }

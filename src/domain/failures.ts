@@ -25,6 +25,9 @@ export const INVALID_RESTOCK = 'InvalidRestock';
 /** The Opentrons analyzer (or robot) refused a protocol. */
 export const PROTOCOL_REJECTED = 'ProtocolRejected';
 
+/** A well a stopped campaign never got to (it waited for stock, an instrument or a person): nothing more was done. */
+export const NOT_RUN_STOPPED = 'NotRunStopped';
+
 /** Failure types that end one experiment (its well), as the campaign records them. */
 export const EXPERIMENT_FAILURE_TYPES = [
   CONTAMINATION,
@@ -33,5 +36,6 @@ export const EXPERIMENT_FAILURE_TYPES = [
   UNKNOWN_BIOLOGY,
   INSTRUMENT_FAULT,
   PROTOCOL_REJECTED,
+  NOT_RUN_STOPPED,
 ] as const;
 export type ExperimentFailureType = (typeof EXPERIMENT_FAILURE_TYPES)[number];

@@ -8,8 +8,10 @@ import type { LabStore, OperationKind, OperationRecord } from './lab-store';
  * Holds a finished campaign against the lab's own operations log: the proof that nothing was
  * lost and nothing done twice, whatever crashed on the way. Checks every well the campaign used
  * was seeded, dosed and read at most once, exactly once up to the step where its experiment
- * ended; every result the lab produced reached the campaign exactly once and unchanged; and the
- * money the campaign says it spent is the cost of what the lab physically did.
+ * ended; every plate step ran as one protocol run (one seed, one dose, one read per plate: every
+ * well's operation of a step carries the same plate-step key); every result the lab produced
+ * reached the campaign exactly once and unchanged; and the money the campaign says it spent is
+ * the cost of what the lab physically did.
  */
 export interface CampaignAudit {
   /** Wells the campaign recorded an outcome for. */
@@ -24,6 +26,10 @@ export interface CampaignAudit {
   missingOperations: number;
   /** Lab operations on wells no outcome accounts for. */
   strayOperations: number;
+  /** Plate steps the lab ran (one seed, one dose and one read per plate when nothing went wrong). */
+  plateSteps: number;
+  /** (plate, step) pairs the lab ran as more than one protocol run (different operation keys). */
+  repeatedPlateSteps: number;
   physicalCostUsd: number;
   spentUsd: number;
   /** One line per problem found; empty when the campaign is clean. */
@@ -43,6 +49,26 @@ export function auditCampaign(input: {
   for (const op of store.listOperations()) {
     const key = `${op.plateId}/${op.well}`;
     byWell.set(key, [...(byWell.get(key) ?? []), op]);
+  }
+
+  // Each well's operation key is `<plate step key>/<well>`: a plate step run twice shows two keys.
+  const runsByPlateStep = new Map<string, Set<string>>();
+  const plates = new Set(results.outcomes.map((o) => o.location.plateId));
+  for (const op of store.listOperations()) {
+    if (!plates.has(op.plateId)) continue;
+    const suffix = `/${op.well}`;
+    const run = op.operationKey.endsWith(suffix) ? op.operationKey.slice(0, -suffix.length) : op.operationKey;
+    const key = `${op.plateId} ${op.kind}`;
+    runsByPlateStep.set(key, (runsByPlateStep.get(key) ?? new Set()).add(run));
+  }
+  let plateSteps = 0;
+  let repeatedPlateSteps = 0;
+  for (const [key, runs] of runsByPlateStep) {
+    plateSteps += runs.size;
+    if (runs.size > 1) {
+      repeatedPlateSteps++;
+      problems.push(`plate ${key.replace(' ', ': ')} ran as ${runs.size} protocol runs (${[...runs].join(', ')})`);
+    }
   }
 
   const seen = new Map<string, number>();
@@ -99,6 +125,8 @@ export function auditCampaign(input: {
     duplicateResults,
     missingOperations,
     strayOperations,
+    plateSteps,
+    repeatedPlateSteps,
     physicalCostUsd: Math.round(physicalCostUsd * 100) / 100,
     spentUsd,
     problems,

@@ -81,3 +81,8 @@ export function wellForIndex(index: number): string {
   if (name === undefined) throw new RangeError(`well index ${index} is outside 0..${PLATE_CAPACITY_WELLS - 1}`);
   return name;
 }
+
+/** The column (1..12) of a well name. */
+export function columnOf(name: string): number {
+  return parseWell(name).columnIndex + 1;
+}

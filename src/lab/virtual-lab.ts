@@ -1,5 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ASSAYS, type RawReadout } from '../domain/types';
+import { ASSAYS, type Assay, type RawReadout } from '../domain/types';
+import { builtinLabConfig, type LabConfig } from '../config/lab-config';
+import type {
+  DosedWell,
+  DosePlateRequest,
+  ImagePlateRequest,
+  ImagerDriver,
+  LiquidHandlerDriver,
+  PlateReaderDriver,
+  PlateStepReport,
+  PlateStepRequest,
+  ReadPlateRequest,
+  SeededWell,
+  SeedPlateRequest,
+  WellOutcome,
+} from '../instruments/plate-driver';
+import { dosePlateSeconds, imagePlateSeconds, readPlateSeconds, seedPlateSeconds } from '../instruments/plate-time';
 import { measure, pipettingFactor, viableCellsAtRead, wellFractionAlive } from './biology';
 import {
   type DoseReceipt,
@@ -34,6 +50,13 @@ export interface VirtualLabOptions {
   profile?: LabProfile;
   /** Real milliseconds each operation takes, to make instrument time visible in demos. */
   latencyMs?: number;
+  /** The instruments' timings, for the instrument time a plate step reports (default: the built-in lab). */
+  labConfig?: LabConfig;
+}
+
+/** The virtual lab serves every instrument: per well (LabDriver) and by plate step. */
+export interface VirtualLab extends LabDriver, LiquidHandlerDriver, PlateReaderDriver, ImagerDriver {
+  close(): Promise<void>;
 }
 
 /**
@@ -43,13 +66,14 @@ export interface VirtualLabOptions {
  * is safe; a plate may be dropped and a culture found contaminated at read (permanent, logged
  * with the operation). An operation that already ran answers with its first outcome, untouched.
  */
-export function createVirtualLab(options: VirtualLabOptions): LabDriver {
+export function createVirtualLab(options: VirtualLabOptions): VirtualLab {
   const store = LabStore.open(options.dbPath);
   const profile = options.profile ?? builtinLabProfile();
   const labSeed = profile.noiseSeed;
   const faults = profile.faults;
   const clock = new AttemptClock();
   const latencyMs = options.latencyMs ?? 0;
+  const labConfig = options.labConfig ?? builtinLabConfig();
   const pause = async () => {
     if (latencyMs > 0) await sleep(latencyMs);
   };
@@ -88,114 +112,208 @@ export function createVirtualLab(options: VirtualLabOptions): LabDriver {
     return drop?.fault;
   };
 
-  return {
-    async seed(request: SeedRequest): Promise<SeedReceipt> {
-      await pause();
-      const { location } = request;
-      if (!Number.isFinite(request.cellsPerWell) || request.cellsPerWell <= 0)
-        invalid(`cannot seed ${request.cellsPerWell} cells: cellsPerWell must be a positive number`);
-      if (request.cellLine.trim() === '') invalid('cannot seed: cellLine is empty');
-      const biology = profile.cellLines[request.cellLine];
-      if (!biology)
-        throw new LabFault(
-          UNKNOWN_BIOLOGY,
-          `the lab profile "${profile.name}" has no cell line ${request.cellLine}; refusing to invent one (known: ${Object.keys(profile.cellLines).join(', ')})`,
-          true,
-        );
-      const noiseKey = request.plateLabel ?? location.plateId;
-      const context = { ...request, ...location, kind: 'seed' as const };
-      await instrumentsFit(context, { labSeed, faults });
-      return store.seed({
-        operationKey: request.operationKey,
-        location,
-        noiseKey: request.plateLabel,
-        labSeed,
-        cellLine: request.cellLine,
-        volumeMicrolitres: request.volumeMicrolitres,
-        biology,
-        faults,
-        act: () => {
-          injectTransientFault(labSeed, faults.transientErrorRate, request);
-          const fault = dropped({ labSeed, faults, ...location, noiseKey }, 'seed', request);
-          if (fault) return { ok: false, fault };
-          const noise = streamFor(labSeed, noiseKey, location.well, 'seed');
-          const cellsSeeded = Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise));
-          return { ok: true, result: { cellsSeeded } };
-        },
-      });
-    },
+  const seed = async (request: SeedRequest, attemptFaults = true): Promise<SeedReceipt> => {
+    await pause();
+    const { location } = request;
+    if (!Number.isFinite(request.cellsPerWell) || request.cellsPerWell <= 0)
+      invalid(`cannot seed ${request.cellsPerWell} cells: cellsPerWell must be a positive number`);
+    if (request.cellLine.trim() === '') invalid('cannot seed: cellLine is empty');
+    const biology = profile.cellLines[request.cellLine];
+    if (!biology)
+      throw new LabFault(
+        UNKNOWN_BIOLOGY,
+        `the lab profile "${profile.name}" has no cell line ${request.cellLine}; refusing to invent one (known: ${Object.keys(profile.cellLines).join(', ')})`,
+        true,
+      );
+    const noiseKey = request.plateLabel ?? location.plateId;
+    const context = { ...request, ...location, kind: 'seed' as const };
+    if (attemptFaults) await instrumentsFit(context, { labSeed, faults });
+    return store.seed({
+      operationKey: request.operationKey,
+      location,
+      noiseKey: request.plateLabel,
+      labSeed,
+      cellLine: request.cellLine,
+      volumeMicrolitres: request.volumeMicrolitres,
+      biology,
+      faults,
+      act: () => {
+        injectTransientFault(labSeed, faults.transientErrorRate, request);
+        const fault = dropped({ labSeed, faults, ...location, noiseKey }, 'seed', request);
+        if (fault) return { ok: false, fault };
+        const noise = streamFor(labSeed, noiseKey, location.well, 'seed');
+        const cellsSeeded = Math.round(request.cellsPerWell * pipettingFactor(isEdge(location.well), noise));
+        return { ok: true, result: { cellsSeeded } };
+      },
+    });
+  };
 
-    async dose(request: DoseRequest): Promise<DoseReceipt> {
-      await pause();
-      const { location, compound, doseMicromolar } = request;
-      if (!Number.isFinite(doseMicromolar) || doseMicromolar < 0)
-        invalid(`cannot dose ${doseMicromolar} µM: doseMicromolar must be 0 (vehicle) or a positive number`);
-      if (compound === '' && doseMicromolar > 0)
-        invalid(`cannot dose ${doseMicromolar} µM of nothing: a vehicle control has compound "" and dose 0`);
-      if (!Number.isFinite(request.attachmentHours) || request.attachmentHours < 0)
-        invalid(`attachmentHours must be a non-negative number of lab hours (got ${request.attachmentHours})`);
-      const cells = store.getWell(location)?.cellLine;
-      const response = cells && compound !== '' ? pairResponse(profile, cells, compound) : undefined;
-      // An unseeded well is refused by the store (never seeded); a seeded one needs a model for the pair.
-      if (cells && doseMicromolar > 0 && !response && !store.getOperation(request.operationKey)) {
-        throw new LabFault(
-          UNKNOWN_BIOLOGY,
-          `the lab profile "${profile.name}" has no response model for ${cells} × ${compound} ` +
-            `(${location.plateId}/${location.well}); refusing to invent one`,
-          true,
-        );
-      }
-      await instrumentsFit({ ...request, ...location, kind: 'dose' }, store.getWell(location));
-      return store.dose({
-        operationKey: request.operationKey,
-        location,
-        compound,
-        doseMicromolar,
-        volumeMicrolitres: request.volumeMicrolitres,
-        attachmentHours: request.attachmentHours,
-        response,
-        act: (well) => {
-          injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
-          const fault = dropped(well, 'dose', request);
-          if (fault) return { ok: false, fault };
-          const noise = streamFor(well.labSeed, well.noiseKey, location.well, 'dose');
-          const deliveredDoseMicromolar = doseMicromolar * pipettingFactor(isEdge(location.well), noise);
-          const fractionAlive = wellFractionAlive(deliveredDoseMicromolar, response, well.biology.bioCv, noise);
-          return { ok: true, result: { deliveredDoseMicromolar, fractionAlive } };
-        },
-      });
-    },
+  const dose = async (request: DoseRequest, attemptFaults = true): Promise<DoseReceipt> => {
+    await pause();
+    const { location, compound, doseMicromolar } = request;
+    if (!Number.isFinite(doseMicromolar) || doseMicromolar < 0)
+      invalid(`cannot dose ${doseMicromolar} µM: doseMicromolar must be 0 (vehicle) or a positive number`);
+    if (compound === '' && doseMicromolar > 0)
+      invalid(`cannot dose ${doseMicromolar} µM of nothing: a vehicle control has compound "" and dose 0`);
+    if (!Number.isFinite(request.attachmentHours) || request.attachmentHours < 0)
+      invalid(`attachmentHours must be a non-negative number of lab hours (got ${request.attachmentHours})`);
+    const cells = store.getWell(location)?.cellLine;
+    const response = cells && compound !== '' ? pairResponse(profile, cells, compound) : undefined;
+    // An unseeded well is refused by the store (never seeded); a seeded one needs a model for the pair.
+    if (cells && doseMicromolar > 0 && !response && !store.getOperation(request.operationKey)) {
+      throw new LabFault(
+        UNKNOWN_BIOLOGY,
+        `the lab profile "${profile.name}" has no response model for ${cells} × ${compound} ` +
+          `(${location.plateId}/${location.well}); refusing to invent one`,
+        true,
+      );
+    }
+    if (attemptFaults) await instrumentsFit({ ...request, ...location, kind: 'dose' }, store.getWell(location));
+    return store.dose({
+      operationKey: request.operationKey,
+      location,
+      compound,
+      doseMicromolar,
+      volumeMicrolitres: request.volumeMicrolitres,
+      attachmentHours: request.attachmentHours,
+      response,
+      act: (well) => {
+        injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
+        const fault = dropped(well, 'dose', request);
+        if (fault) return { ok: false, fault };
+        const noise = streamFor(well.labSeed, well.noiseKey, location.well, 'dose');
+        const deliveredDoseMicromolar = doseMicromolar * pipettingFactor(isEdge(location.well), noise);
+        const fractionAlive = wellFractionAlive(deliveredDoseMicromolar, response, well.biology.bioCv, noise);
+        return { ok: true, result: { deliveredDoseMicromolar, fractionAlive } };
+      },
+    });
+  };
 
-    async read(request: ReadRequest): Promise<RawReadout> {
-      await pause();
-      const { location, assay, treatmentHours } = request;
-      if (!ASSAYS.includes(assay)) invalid(`unknown assay "${assay}": expected one of ${ASSAYS.join(', ')}`);
-      if (!Number.isFinite(treatmentHours) || treatmentHours < 0)
-        invalid(`treatmentHours must be a non-negative number of lab hours (got ${treatmentHours})`);
-      await instrumentsFit({ ...request, ...location, kind: 'read' }, store.getWell(location), assay);
-      return store.read({
-        operationKey: request.operationKey,
-        location,
+  const read = async (request: ReadRequest, attemptFaults = true): Promise<RawReadout> => {
+    await pause();
+    const { location, assay, treatmentHours } = request;
+    if (!ASSAYS.includes(assay)) invalid(`unknown assay "${assay}": expected one of ${ASSAYS.join(', ')}`);
+    if (!Number.isFinite(treatmentHours) || treatmentHours < 0)
+      invalid(`treatmentHours must be a non-negative number of lab hours (got ${treatmentHours})`);
+    if (attemptFaults) await instrumentsFit({ ...request, ...location, kind: 'read' }, store.getWell(location), assay);
+    return store.read({
+      operationKey: request.operationKey,
+      location,
+      assay,
+      lytic: assay === 'viability',
+      act: (well, readIndex) => {
+        injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
+        const fault = dropped(well, 'read', request, assay);
+        if (fault) return { ok: false, fault };
+        if (isContaminated(well)) {
+          store.recordFault({ ...request, ...location, kind: 'contamination', instrument: 'incubator' });
+          return {
+            ok: false,
+            fault: {
+              type: 'Contamination',
+              message: `well ${location.plateId}/${location.well} (${well.cellLine}) is contaminated`,
+              permanent: true,
+            },
+          };
+        }
+        return { ok: true, result: readWell(well, request, readIndex) };
+      },
+    });
+  };
+
+  /**
+   * A plate step: the attempt-level faults of its instruments once for the whole run (keyed by
+   * the step's operation key), then each well under its own key `<step key>/<well>`, so a run cut
+   * short (a crash, a transient error halfway) is finished by its retry without redoing a well.
+   * A well's permanent fault (a dropped plate, contamination, an unknown pair) is that well's
+   * outcome; anything else fails the attempt, which the activity retries.
+   */
+  const plateStep = async <T>(
+    request: PlateStepRequest,
+    kind: OperationKind,
+    wells: readonly string[],
+    seconds: number,
+    assay: string | undefined,
+    one: (well: string, operationKey: string) => Promise<T>,
+  ): Promise<PlateStepReport<T>> => {
+    const first = wells[0];
+    if (first === undefined) invalid(`plate step ${request.operationKey} names no wells`);
+    const duplicate = wells.find((w, i) => wells.indexOf(w) !== i);
+    if (duplicate) invalid(`plate step ${request.operationKey} names well ${duplicate} twice`);
+    const anyDone = wells.some((w) => store.getOperation(wellKey(request.operationKey, w)));
+    if (!anyDone)
+      await instrumentsFit(
+        { operationKey: request.operationKey, attempt: request.attempt, kind, plateId: request.plateId, well: '*' },
+        kind === 'seed' ? { labSeed, faults } : store.getWell({ plateId: request.plateId, well: first }),
         assay,
-        lytic: assay === 'viability',
-        act: (well, readIndex) => {
-          injectTransientFault(well.labSeed, well.faults.transientErrorRate, request);
-          const fault = dropped(well, 'read', request, assay);
-          if (fault) return { ok: false, fault };
-          if (isContaminated(well)) {
-            store.recordFault({ ...request, ...location, kind: 'contamination', instrument: 'incubator' });
-            return {
-              ok: false,
-              fault: {
-                type: 'Contamination',
-                message: `well ${location.plateId}/${location.well} (${well.cellLine}) is contaminated`,
-                permanent: true,
-              },
-            };
-          }
-          return { ok: true, result: readWell(well, request, readIndex) };
-        },
+      );
+    const outcomes: WellOutcome<T>[] = [];
+    for (const well of wells) {
+      try {
+        outcomes.push({ well, ok: true, value: await one(well, wellKey(request.operationKey, well)) });
+      } catch (err) {
+        if (!(err instanceof LabFault) || !err.permanent) throw err;
+        outcomes.push({ well, ok: false, failure: { type: err.type, message: err.message } });
+      }
+    }
+    return { operationKey: request.operationKey, wells: outcomes, instrumentSeconds: seconds };
+  };
+
+  return {
+    seed: (request) => seed(request),
+    dose: (request) => dose(request),
+    read: (request) => read(request),
+
+    seedPlate(request: SeedPlateRequest): Promise<PlateStepReport<SeededWell>> {
+      const wells = request.wells.map((w) => w.well);
+      return plateStep(request, 'seed', wells, seedPlateSeconds(labConfig, request.wells), undefined, (well, key) => {
+        const w = request.wells.find((x) => x.well === well)!;
+        return seed(
+          {
+            operationKey: key,
+            location: { plateId: request.plateId, well },
+            cellLine: w.cellLine,
+            cellsPerWell: w.cellsPerWell,
+            volumeMicrolitres: w.volumeMicrolitres,
+            attempt: request.attempt,
+            plateLabel: request.plateLabel,
+          },
+          false,
+        );
       });
+    },
+
+    dosePlate(request: DosePlateRequest): Promise<PlateStepReport<DosedWell>> {
+      const wells = request.wells.map((w) => w.well);
+      return plateStep(request, 'dose', wells, dosePlateSeconds(labConfig, request.wells), undefined, (well, key) => {
+        const w = request.wells.find((x) => x.well === well)!;
+        return dose(
+          {
+            operationKey: key,
+            location: { plateId: request.plateId, well },
+            compound: w.compound,
+            doseMicromolar: w.doseMicromolar,
+            volumeMicrolitres: w.volumeMicrolitres,
+            attachmentHours: request.attachmentHours,
+            attempt: request.attempt,
+          },
+          false,
+        );
+      });
+    },
+
+    readPlate(request: ReadPlateRequest): Promise<PlateStepReport<RawReadout>> {
+      const seconds = readPlateSeconds(labConfig, request.wells.length);
+      return plateStep(request, 'read', request.wells, seconds, request.assay, (well, key) =>
+        read(readRequest(request, well, key, request.assay), false),
+      );
+    },
+
+    imagePlate(request: ImagePlateRequest): Promise<PlateStepReport<RawReadout>> {
+      const seconds = imagePlateSeconds(labConfig, request.wells.length);
+      return plateStep(request, 'read', request.wells, seconds, 'imaging', (well, key) =>
+        read(readRequest(request, well, key, 'imaging'), false),
+      );
     },
 
     responsive({ operationKey, attempt }): boolean {
@@ -256,6 +374,26 @@ function injectTransientFault(labSeed: number, rate: number, request: { operatio
 }
 
 const NO_FAULTS: FaultProfile = { contaminationRate: 0, transientErrorRate: 0 };
+
+/** The key of one well's operation within a plate step: `<step key>/<well>`. */
+export function wellKey(plateStepKey: string, well: string): string {
+  return `${plateStepKey}/${well}`;
+}
+
+function readRequest(
+  request: ReadPlateRequest | ImagePlateRequest,
+  well: string,
+  operationKey: string,
+  assay: Assay,
+): ReadRequest {
+  return {
+    operationKey,
+    location: { plateId: request.plateId, well },
+    assay,
+    treatmentHours: request.treatmentHours,
+    attempt: request.attempt,
+  };
+}
 
 function invalid(message: string): never {
   throw new LabFault('InvalidOperation', message, true);

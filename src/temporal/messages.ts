@@ -16,10 +16,24 @@ export const pauseSignal = defineSignal<[PauseRequest?]>('pause');
 export const resumeSignal = defineSignal<[]>('resume');
 export const stopSignal = defineSignal<[StopRequest?]>('stop');
 export const setBudgetUpdate = defineUpdate<SetBudgetResult, [SetBudgetRequest]>('setBudget');
-/** Sent by an experiment to its campaign when it starts or stops waiting for an offline instrument. */
+/** Sent by a plate to its campaign when it starts or stops waiting for an offline instrument or stock. */
 export const instrumentWaitSignal = defineSignal<[InstrumentWait]>('instrumentWait');
-/** Sent by a campaign to its running experiments when its priority changes. */
+/** Sent by a campaign to its running plate when its priority changes (the plate's next steps use it). */
 export const experimentPrioritySignal = defineSignal<[{ priorityKey: number }]>('experimentPriority');
+/** Sent by a plate to each of its experiments as each plate step ends: that well's outcome. */
+export const wellStepSignal = defineSignal<[WellStepReport]>('wellStep');
+/** Sent by a campaign to an experiment whose plate ended without reporting the step it waits for. */
+export const plateEndedSignal = defineSignal<[{ plateWorkflowId: string; reason: string }]>('plateEnded');
+/** Sent by a campaign to its running plate when a person stops it: steps still waiting for stock or an instrument are not run. */
+export const plateStopSignal = defineSignal<[StopRequest?]>('plateStop');
+
+export type WellStep = 'seed' | 'dose' | 'measure';
+export interface WellStepReport {
+  step: WellStep;
+  /** The plate step's operation key, e.g. "<plate id>/seed". */
+  plateStepKey: string;
+  outcome: { ok: true; value: unknown } | { ok: false; failure: { type: string; message: string } };
+}
 export const statusQuery = defineQuery<CampaignStatus>('status');
 export const resultsQuery = defineQuery<CampaignResults>('results');
 
@@ -43,6 +57,8 @@ export interface InstrumentWait {
   instrument: string;
   kind?: 'instrument' | 'stock';
   waiting: boolean;
+  /** Wells held up (a plate's wells still to run); absent: 1 (one experiment, in old histories). */
+  wells?: number;
 }
 
 // Person in the loop. Updates, not signals: the person must hear whether it was accepted and why not.

@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createLabActivities } from '../activities/lab-activities';
+import { createLabActivities, type LabActivityDependencies } from '../activities/lab-activities';
 import { loadLabConfig, type LabConfig } from '../config/lab-config';
 import { InstrumentGuard } from '../instruments/instrument-guard';
 import { InventoryStore } from '../inventory/inventory-store';
 import { createInventoryActivities } from '../activities/inventory-activities';
-import type { LabDriver } from '../lab/driver';
-import { createVirtualLab } from '../lab/virtual-lab';
+import { createVirtualLab, type VirtualLab } from '../lab/virtual-lab';
+import { LabInstrumentsError, openLabInstruments } from '../instruments/lab-instruments';
+import { ConfigError } from '../config/validation';
 import { compoundPricing, virtualLabCatalogue } from '../lab/catalogue';
 import { builtinLabProfile, labProfileFromArgs, type LabProfile } from '../config/lab-profile';
 import { stockForProfile } from '../inventory/default-stock';
@@ -27,7 +28,8 @@ import {
  * campaign's operation runs next. All instruments in one process by default (the demo); on a lab
  * with one PC per instrument, run `npm run worker:lab -- --instrument plate-reader` on each.
  *
- * Today the driver is the virtual lab, whose world is the lab profile this worker is started with
+ * Which driver serves each instrument is lab configuration (CELLOS_LAB_CONFIG, `drivers:`): the
+ * virtual lab by default, an Opentrons Flex or a SiLA 2 plate reader by address. The virtual lab's world is the lab profile this worker is started with
  * (`--profile FILE` or CELLOS_LAB_PROFILE; default the built-in one) and whose physical state (and
  * the instruments' leases) lives in a SQLite file (CELLOS_LAB_DB, default var/lab/lab.db) that
  * survives this process, as a real instrument's state would. The profile never leaves this
@@ -38,7 +40,10 @@ export const DEFAULT_LAB_DB = resolve('var/lab/lab.db');
 export interface LabWorkersOptions {
   connection: NativeConnection;
   namespace: string;
-  driver: LabDriver;
+  /** The virtual lab; it serves every instrument unless `drivers` says otherwise. */
+  driver: VirtualLab;
+  /** Which driver serves each instrument (openLabInstruments); default: the virtual lab for all. */
+  drivers?: LabActivityDependencies['instruments'];
   guard: InstrumentGuard;
   inventory: InventoryStore;
   labConfig: LabConfig;
@@ -54,7 +59,11 @@ export interface LabWorkersOptions {
 
 export async function createLabWorkers(options: LabWorkersOptions): Promise<Worker[]> {
   const profile = options.profile ?? builtinLabProfile();
-  const activities = createLabActivities({ ...options, pricing: (compound) => compoundPricing(profile, compound) });
+  const activities = createLabActivities({
+    ...options,
+    instruments: options.drivers ?? allVirtual(options.driver),
+    pricing: (compound) => compoundPricing(profile, compound),
+  });
   const describe = () =>
     virtualLabCatalogue({ profile, items: options.inventory.listItems(), labConfig: options.labConfig });
   const instruments = options.instruments ?? OPERATION_INSTRUMENTS;
@@ -84,6 +93,17 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
       }),
     ),
   ]);
+}
+
+/** Every instrument served by the virtual lab, its work taking (compressed) lab time. */
+export function allVirtual(lab: VirtualLab): LabActivityDependencies['instruments'] {
+  return {
+    liquidHandler: lab,
+    plateReader: lab,
+    imager: lab,
+    simulated: new Set(OPERATION_INSTRUMENTS),
+    responsive: (attempt) => lab.responsive?.(attempt) ?? true,
+  };
 }
 
 function capacity(config: LabConfig, instrument: OperationInstrument): number {
@@ -136,7 +156,8 @@ async function main(): Promise<void> {
   const labConfig = loadLabConfig();
   const connection = await NativeConnection.connect(settings.connectionOptions);
   const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
-  const driver = createVirtualLab({ dbPath, profile });
+  const driver = createVirtualLab({ dbPath, profile, labConfig });
+  const drivers = await openLabInstruments({ labConfig, virtualLab: driver, labDbPath: dbPath, serving: instruments });
   const guard = InstrumentGuard.open(dbPath);
   // A profile's compounds arrive with their stock; levels already in the file are never touched.
   const inventory = InventoryStore.open(dbPath, { initialStock: stockForProfile(profile) });
@@ -147,6 +168,7 @@ async function main(): Promise<void> {
     driver,
     guard,
     inventory,
+    drivers,
     labConfig,
     labTaskQueue,
     profile,
@@ -157,9 +179,11 @@ async function main(): Promise<void> {
   console.log(
     `lab worker polling ${instruments.map((i) => `"${instrumentTaskQueue(labTaskQueue, i)}"`).join(', ')} on ${settings.address}; virtual lab "${profile.name}" (${source}), state in ${dbPath}`,
   );
+  for (const line of drivers.describe()) console.log(`  ${line}`);
   try {
     await runWorkers(workers);
   } finally {
+    await drivers.close();
     await driver.close();
     guard.close();
     inventory.close();
@@ -170,7 +194,9 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err) => {
-    console.error(err);
+    // A bad lab config or driver choice is the operator's to fix: say what, without a stack trace.
+    if (err instanceof ConfigError || err instanceof LabInstrumentsError) console.error(`lab worker: ${err.message}`);
+    else console.error(err);
     process.exit(1);
   });
 }

@@ -1,10 +1,13 @@
-import { ApplicationFailure, ChildWorkflowFailure, executeChild } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, executeChild, startChild } from '@temporalio/workflow';
 import type { ExperimentOutcome, Proposal } from '../domain/types';
 import { INSTRUMENT_FAULT } from '../domain/failures';
 import { wellForIndex } from '../lab/plate';
 import { ASSAY, CAMPAIGN_ID, CELL_LINE, COMPOUND } from '../temporal/search-attributes';
 import type { CampaignStateModel } from './campaign-state';
 import { experimentWorkflow, type ExperimentFailureDetails, type ExperimentInput } from './experiment';
+import { plateWorkflow, type PlateInput } from './plate';
+import { plateEndedSignal } from '../temporal/messages';
+import { incubatorWorkflowId } from '../temporal/task-queues';
 
 /**
  * One batch on one plate: each proposal runs as its own child experiment workflow (its own
@@ -23,18 +26,66 @@ export interface BatchContext {
 
 export const CELLS_PER_WELL = { imaging: 5_000, default: 10_000 } as const;
 
-export async function runBatch(context: BatchContext, batch: Proposal[]): Promise<void> {
+/**
+ * `plateDone` runs as soon as the plate workflow ends (its plate is out of the incubator), before
+ * the campaign has collected every well's outcome: the campaign frees the incubator slot there.
+ */
+export async function runBatch(
+  context: BatchContext,
+  batch: Proposal[],
+  plateDone: () => Promise<void> = async () => undefined,
+): Promise<void> {
   const { state } = context;
-  await Promise.all(
-    batch.map(async (proposal, index) => {
-      const input = experimentInput(context, proposal, index);
-      const workflowId = `${state.campaignId}/${proposal.proposalId}`;
-      state.running.set(proposal.proposalId, {
-        proposal,
-        location: input.location,
-        workflowId,
-        committedUsd: state.costOf(proposal),
-      });
+  const plateWorkflowId = `${state.campaignId}/plate-p${String(context.iteration).padStart(3, '0')}`;
+  const wells = batch.map((proposal, index) => ({ proposal, input: experimentInput(context, proposal, index) }));
+  // Every well's record and the plate that runs them start in one workflow task: the plate tells
+  // a well its first outcome only after seeding, long after its record exists (and retries if not).
+  const starting = wells.map(({ proposal, input }) => {
+    const workflowId = `${state.campaignId}/${proposal.proposalId}`;
+    state.running.set(proposal.proposalId, {
+      proposal,
+      location: input.location,
+      workflowId,
+      committedUsd: state.costOf(proposal),
+    });
+    const handle = startChild(experimentWorkflow, {
+      workflowId,
+      args: [{ ...input, plateWorkflowId }],
+      staticSummary: describeProposal(proposal),
+      typedSearchAttributes: searchAttributes(context, proposal),
+    });
+    return { proposal, input, workflowId, handle };
+  });
+  state.activePlateWorkflowId = plateWorkflowId;
+  const plate = executeChild(plateWorkflow, {
+    workflowId: plateWorkflowId,
+    args: [
+      plateInput(
+        context,
+        starting.map(({ proposal, input, workflowId }) => ({ proposal, input, workflowId })),
+      ),
+    ],
+    staticSummary: `plate ${context.plateId.slice(context.plateId.lastIndexOf('-') + 1)}: ${batch.length} wells, iteration ${context.iteration}`,
+    typedSearchAttributes: [{ key: CAMPAIGN_ID, value: state.campaignId }],
+  })
+    .then(() => 'the plate workflow completed')
+    .catch((err: unknown) => `the plate workflow failed: ${err instanceof Error ? err.message : String(err)}`)
+    .then(async (reason) => {
+      state.activePlateWorkflowId = undefined;
+      await plateDone();
+      // A well whose plate ended without its outcome must not wait forever.
+      await Promise.all(
+        starting
+          .filter((c) => state.running.has(c.proposal.proposalId))
+          .map((c) =>
+            c.handle.then((h) => h.signal(plateEndedSignal, { plateWorkflowId, reason })).catch(() => undefined),
+          ),
+      );
+    });
+  const children = await Promise.all(starting.map(async (c) => ({ ...c, handle: await c.handle })));
+  await Promise.all([
+    plate,
+    ...children.map(async ({ proposal, input, handle, workflowId }) => {
       const base = {
         proposal,
         location: input.location,
@@ -43,22 +94,7 @@ export async function runBatch(context: BatchContext, batch: Proposal[]): Promis
       };
       let outcome: ExperimentOutcome;
       try {
-        const report = await executeChild(experimentWorkflow, {
-          workflowId,
-          args: [input],
-          staticSummary: describeProposal(proposal),
-          priority: { priorityKey: state.snapshot.priorityKey, fairnessKey: state.campaignId },
-          typedSearchAttributes: [
-            { key: CAMPAIGN_ID, value: state.campaignId },
-            ...(context.searchableNames === false
-              ? []
-              : [
-                  { key: CELL_LINE, value: [proposal.cellLine] },
-                  { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
-                ]),
-            { key: ASSAY, value: proposal.assay },
-          ],
-        });
+        const report = await handle.result();
         outcome = {
           ...base,
           status: 'succeeded',
@@ -80,28 +116,80 @@ export async function runBatch(context: BatchContext, batch: Proposal[]): Promis
       }
       state.recordOutcome(outcome);
     }),
-  );
+  ]);
+}
+
+function searchAttributes(context: BatchContext, proposal: Proposal) {
+  return [
+    { key: CAMPAIGN_ID, value: context.state.campaignId },
+    ...(context.searchableNames === false
+      ? []
+      : [
+          { key: CELL_LINE, value: [proposal.cellLine] },
+          { key: COMPOUND, value: [proposal.isControl ? 'vehicle' : proposal.compound] },
+        ]),
+    { key: ASSAY, value: proposal.assay },
+  ];
+}
+
+/** What the plate is told: its wells and the protocol, on the campaign's clock and priority. */
+function plateInput(
+  context: BatchContext,
+  wells: { proposal: Proposal; input: Omit<ExperimentInput, 'plateWorkflowId'>; workflowId: string }[],
+): PlateInput {
+  const { state } = context;
+  const { config } = state;
+  return {
+    plateId: context.plateId,
+    plateLabel: plateLabel(config.name, context.iteration),
+    campaignId: state.campaignId,
+    labTaskQueue: context.labTaskQueue,
+    assay: config.assay,
+    protocol: wells[0]?.input.protocol ?? protocolOf(config),
+    secondsPerLabHour: config.secondsPerLabHour,
+    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
+    priorityKey: state.snapshot.priorityKey,
+    fairnessKey: state.campaignId,
+    incubatorSlot: {
+      incubatorWorkflowId: incubatorWorkflowId(context.labTaskQueue),
+      holderWorkflowId: state.campaignId,
+    },
+    wells: wells.map(({ proposal, input, workflowId }) => ({
+      well: input.location.well,
+      experimentWorkflowId: workflowId,
+      cellLine: proposal.cellLine,
+      compound: proposal.isControl ? '' : proposal.compound,
+      doseMicromolar: proposal.isControl ? 0 : proposal.doseMicromolar,
+    })),
+  };
+}
+
+function protocolOf(config: BatchContext['state']['config']) {
+  return {
+    ...config.protocol,
+    cellsPerWell: config.assay === 'imaging' ? CELLS_PER_WELL.imaging : CELLS_PER_WELL.default,
+  };
+}
+
+function plateLabel(name: string, iteration: number): string {
+  return `${name}/p${String(iteration).padStart(3, '0')}`;
 }
 
 /** What one well's experiment is told: the lab's instructions, never the lab's model. */
-export function experimentInput(context: BatchContext, proposal: Proposal, index: number): ExperimentInput {
+export function experimentInput(
+  context: BatchContext,
+  proposal: Proposal,
+  index: number,
+): Omit<ExperimentInput, 'plateWorkflowId'> {
   const { state } = context;
   const { config } = state;
   return {
     proposal,
     location: { plateId: context.plateId, well: wellForIndex(index) },
-    labTaskQueue: context.labTaskQueue,
-    protocol: {
-      ...config.protocol,
-      cellsPerWell: config.assay === 'imaging' ? CELLS_PER_WELL.imaging : CELLS_PER_WELL.default,
-    },
-    secondsPerLabHour: config.secondsPerLabHour,
+    protocol: protocolOf(config),
     campaignId: state.campaignId,
-    heartbeatTimeoutSeconds: config.heartbeatTimeoutSeconds,
-    priorityKey: state.snapshot.priorityKey,
-    fairnessKey: state.campaignId,
     compoundPricing: state.pricingOf(proposal),
-    plateLabel: `${config.name}/p${String(context.iteration).padStart(3, '0')}`,
+    plateLabel: plateLabel(config.name, context.iteration),
   };
 }
 

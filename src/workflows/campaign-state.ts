@@ -50,8 +50,10 @@ export interface RunningExperiment {
 
 export class CampaignStateModel {
   readonly running = new Map<string, RunningExperiment>();
-  /** Experiments waiting for an offline instrument or missing stock: experiment workflow id → what. */
-  readonly waitingFor = new Map<string, { instrument: string; kind: 'instrument' | 'stock' }>();
+  /** The plate workflow of the batch now running (priority changes and stops go to it). */
+  activePlateWorkflowId: string | undefined;
+  /** Plates (or, in old histories, experiments) waiting for an offline instrument or missing stock: workflow id → what. */
+  readonly waitingFor = new Map<string, { instrument: string; kind: 'instrument' | 'stock'; wells: number }>();
   lifecycle: CampaignLifecycle = 'running';
   detail = '';
   /** Completed-batch count the current estimates were computed from (-1: not yet in this run). */
@@ -205,9 +207,14 @@ export class CampaignStateModel {
     instrument: string;
     kind?: 'instrument' | 'stock';
     waiting: boolean;
+    wells?: number;
   }): void {
     if (wait.waiting)
-      this.waitingFor.set(wait.experimentWorkflowId, { instrument: wait.instrument, kind: wait.kind ?? 'instrument' });
+      this.waitingFor.set(wait.experimentWorkflowId, {
+        instrument: wait.instrument,
+        kind: wait.kind ?? 'instrument',
+        wells: wait.wells ?? 1,
+      });
     else this.waitingFor.delete(wait.experimentWorkflowId);
   }
 
@@ -358,9 +365,9 @@ export class CampaignStateModel {
   /** Instruments experiments are waiting for, with how many wait on each. */
   waitingInstruments(): { instrument: string; kind: 'instrument' | 'stock'; experiments: number }[] {
     const counts = new Map<string, { instrument: string; kind: 'instrument' | 'stock'; experiments: number }>();
-    for (const w of this.waitingFor.values()) {
+    for (const { wells, ...w } of this.waitingFor.values()) {
       const key = `${w.kind}:${w.instrument}`;
-      counts.set(key, { ...w, experiments: (counts.get(key)?.experiments ?? 0) + 1 });
+      counts.set(key, { ...w, experiments: (counts.get(key)?.experiments ?? 0) + wells });
     }
     return [...counts.values()];
   }

@@ -148,7 +148,14 @@ async function runCampaign(
 
   setHandler(messages.pauseSignal, (request) => state.pause(request?.reason));
   setHandler(messages.resumeSignal, () => state.resume());
-  setHandler(messages.stopSignal, (request) => state.stop(request?.reason));
+  setHandler(messages.stopSignal, async (request) => {
+    state.stop(request?.reason);
+    // A plate waiting for stock or an instrument ends that wait; wells already incubating finish.
+    if (state.activePlateWorkflowId)
+      await getExternalWorkflowHandle(state.activePlateWorkflowId)
+        .signal(messages.plateStopSignal, request)
+        .catch(() => undefined);
+  });
   setHandler(messages.instrumentWaitSignal, (wait) => state.noteWaiting(wait));
   setHandler(messages.incubatorSlotGrantedSignal, ({ plateId }) => void (state.grantedPlate = plateId));
   setHandler(messages.setBudgetUpdate, ({ budgetUsd }) => state.setBudget(budgetUsd), {
@@ -158,10 +165,11 @@ async function runCampaign(
     messages.setPriorityUpdate,
     async ({ priorityKey }) => {
       const result = state.setPriority(priorityKey);
-      // Operations not yet scheduled (next steps of running wells, the incubator queue) use the new priority.
-      const tell = [...state.running.values()].map((r) =>
-        getExternalWorkflowHandle(r.workflowId).signal(messages.experimentPrioritySignal, { priorityKey }),
-      );
+      // Operations not yet scheduled (the running plate's next steps, the incubator queue) use the new priority.
+      const plate = state.activePlateWorkflowId;
+      const tell = plate
+        ? [getExternalWorkflowHandle(plate).signal(messages.experimentPrioritySignal, { priorityKey })]
+        : [];
       tell.push(incubator.signal(messages.incubatorPrioritySignal, { holderWorkflowId: campaignId, priorityKey }));
       await Promise.all(tell.map((p) => p.catch(() => undefined)));
       return result;
@@ -338,6 +346,15 @@ async function runCampaign(
     }
 
     const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      state.grantedPlate = undefined;
+      await incubator
+        .signal(messages.releaseIncubatorSlotSignal, { plateId, holderWorkflowId: campaignId })
+        .catch(() => undefined);
+    };
     const { requestIncubatorSlot } = labService(`incubator slot for plate ${plateId}`);
     await requestIncubatorSlot({
       labTaskQueue: input.labTaskQueue,
@@ -357,13 +374,10 @@ async function runCampaign(
         if (state.snapshot.stopRequested) continue;
       }
       const context = { state, labTaskQueue: input.labTaskQueue, iteration, plateId };
-      await runBatch({ ...context, searchableNames: input.searchableNames !== false }, batch);
+      // The slot is free once the plate is read, while the wells' outcomes are still being collected.
+      await runBatch({ ...context, searchableNames: input.searchableNames !== false }, batch, release);
     } finally {
-      // Releasing also withdraws a request that was never granted.
-      state.grantedPlate = undefined;
-      await incubator
-        .signal(messages.releaseIncubatorSlotSignal, { plateId, holderWorkflowId: campaignId })
-        .catch(() => undefined);
+      await release(); // also withdraws a request that was never granted
     }
     state.normaliseIteration(iteration);
     state.snapshot.iteration = iteration;

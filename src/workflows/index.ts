@@ -3,4 +3,5 @@ export { campaignWorkflow } from './campaign';
 export { experimentWorkflow } from './experiment';
 export { incubatorWorkflow } from './incubator';
 export { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from './stockroom';
+export { plateWorkflow } from './plate';
 export { stockroomDeskWorkflow } from './stockroom-desk';

@@ -31,6 +31,9 @@ function expectNothingLostOrDoneTwice(outcome: CrashOutcome): void {
   // One seed, one dose and one read per well; every result exactly once; spend = work physically done.
   expect(outcome.audit.problems).toEqual([]);
   expect(outcome.audit.wells).toBe(maxIterations * wellsPerBatch);
+  // One seed protocol, one dose protocol and one read per plate, whatever was killed mid-step.
+  expect(outcome.audit.plateSteps).toBe(maxIterations * 3);
+  expect(outcome.audit.repeatedPlateSteps).toBe(0);
   expect(outcome.audit.spentUsd).toBeCloseTo(outcome.audit.physicalCostUsd, 2);
   // The same proposals, readouts, normalised responses, costs and estimates as the uninterrupted run.
   expect(outcome.differences).toEqual([]);

@@ -7,7 +7,8 @@ import { builtinLabConfig } from '../../src/config/lab-config';
 import type { CampaignConfig } from '../../src/config/campaign-config';
 import type { CampaignResults } from '../../src/domain/campaign-status';
 import { auditCampaign, compareRuns } from '../../src/lab/campaign-audit';
-import { type FaultProfile, type LabDriver, LabFault } from '../../src/lab/driver';
+import { type FaultProfile, LabFault } from '../../src/lab/driver';
+import type { VirtualLab } from '../../src/lab/virtual-lab';
 import { LabStore } from '../../src/lab/lab-store';
 import { statusQuery, stopSignal } from '../../src/temporal/messages';
 import { profileWithFaults, testConfig } from '../helpers/configs';
@@ -63,10 +64,11 @@ async function run(config: CampaignConfig, options: Parameters<typeof withWorker
 describe('instrument faults during a campaign', () => {
   it('retries transient errors, latency spikes and short outages on every instrument without changing a single result', async () => {
     const name = uniqueName('soft');
-    const base = testConfig({ name, maxIterations: 2, heartbeatTimeoutSeconds: 5 });
+    const base = testConfig({ name, maxIterations: 3, heartbeatTimeoutSeconds: 5 });
     const soft = {
-      transientErrorRate: 0.1,
-      latencySpikeRate: 0.2,
+      // One run per plate step: high rates, so a short campaign still meets every kind.
+      transientErrorRate: 0.25,
+      latencySpikeRate: 0.4,
       latencySpikeMs: 200,
       offlineRate: 0.02,
       offlineSeconds: 1,
@@ -86,19 +88,19 @@ describe('instrument faults during a campaign', () => {
     expect(Math.max(...faulty.faults.map((f) => f.attempt))).toBeGreaterThan(1);
     expect(faulty.audit.problems).toEqual([]);
     expect(compareRuns(faulty.results, clean.results)).toEqual([]);
-  });
+  }, 300_000); // retries back off in real time: two campaigns of three plates
 
   it('retries a hung lab step once its heartbeat times out, long before the instrument would answer', async () => {
-    // Every read's first attempt hangs (the virtual lab's hangRate draws the same at random; here
-    // it is made certain): the reader stops answering, so the activity stops heartbeating.
+    // The plate read's first attempt hangs (the virtual lab's hangRate draws the same at random;
+    // here it is made certain): the reader stops answering, so the activity stops heartbeating.
     const hangMs = 30_000;
     const silent = new Set<string>();
     const wake = new AbortController();
-    const hangFirstRead = (driver: LabDriver): LabDriver => ({
+    const hangFirstRead = (driver: VirtualLab): VirtualLab => ({
       ...driver,
       responsive: (a) => !silent.has(`${a.operationKey}#${a.attempt}`),
-      async read(request) {
-        if (request.attempt > 1) return driver.read(request);
+      async readPlate(request) {
+        if (request.attempt > 1) return driver.readPlate(request);
         silent.add(`${request.operationKey}#1`);
         await sleep(hangMs, undefined, { signal: wake.signal }).catch(() => undefined);
         throw new LabFault('InstrumentHung', 'the plate reader stopped answering', false, 'plate reader');
@@ -106,7 +108,7 @@ describe('instrument faults during a campaign', () => {
     });
     const config = testConfig({ maxIterations: 1, heartbeatTimeoutSeconds: 1 });
     // Room on the reader for the retries while the hung attempts still hold their slots.
-    const labConfig = { ...builtinLabConfig(), plateReader: { capacity: 8, secondsPerWell: 2 } };
+    const labConfig = { ...builtinLabConfig(), plateReader: { capacity: 8, secondsPerPlate: 60, secondsPerWell: 0 } };
     await withWorkers(
       env,
       async (lab) => {
@@ -117,7 +119,7 @@ describe('instrument faults during a campaign', () => {
         wake.abort(); // let the hung attempts go, so the workers can shut down
         expect(results.status.state).toBe('completed');
         expect(results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
-        expect(silent.size).toBe(results.outcomes.length); // every read hung once ...
+        expect(silent.size).toBe(1); // the plate's one read hung once ...
         expect(elapsedMs).toBeLessThan(hangMs); // ... and none waited for its instrument to answer
         const audit = inspect(lab, (store) => auditCampaign({ results, store, compounds: PRICING }));
         expect(audit.problems).toEqual([]);
@@ -152,7 +154,8 @@ describe('instrument faults during a campaign', () => {
       const results = await handle.result();
       expect(results.outcomes.every((o) => o.status === 'succeeded')).toBe(true);
       expect(results.status.waitingFor).toEqual([]);
-      expect(inspect(lab, (s) => s.faultCounts()['offline refusal'])).toBeGreaterThanOrEqual(6);
+      // The plate's one read was refused (at least once) while the reader was off.
+      expect(inspect(lab, (s) => s.faultCounts()['offline refusal'])).toBeGreaterThanOrEqual(1);
     });
   });
 

@@ -195,13 +195,13 @@ const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVIT
 
 /**
  * Where the campaign is, from the server's view (works while the orchestration worker is dead):
- * a lab activity in flight on a worker started after `sinceMs`, every running experiment in an
- * incubation timer, no experiment running (between batches), or experiments queued for an instrument.
+ * a plate-step activity in flight on a worker started after `sinceMs`, the running plate in an
+ * incubation timer, no plate running (between batches), or a plate step queued for an instrument.
  */
 export async function observePhase(client: Client, campaignId: string, sinceMs: number): Promise<CampaignPhase> {
   const running: string[] = [];
   for await (const wf of client.workflow.list({
-    query: `CampaignId = '${campaignId}' AND WorkflowType = 'experimentWorkflow' AND ExecutionStatus = 'Running'`,
+    query: `CampaignId = '${campaignId}' AND WorkflowType = 'plateWorkflow' AND ExecutionStatus = 'Running'`,
   }))
     running.push(wf.workflowId);
   if (running.length === 0) return 'between batches';
@@ -228,7 +228,7 @@ export async function observePhase(client: Client, campaignId: string, sinceMs: 
 }
 
 /**
- * What a campaign that stopped moving is waiting for: its running experiments and their pending
+ * What a campaign that stopped moving is waiting for: its running plate and its pending
  * activities (attempts, last failure). The message a stuck crash test fails with.
  */
 export async function describeStall(client: Client, campaignId: string): Promise<string> {
@@ -239,7 +239,7 @@ export async function describeStall(client: Client, campaignId: string): Promise
     .catch((e: unknown) => e as Error);
   lines.push(`${campaignId}: ${campaign instanceof Error ? campaign.message : campaign.status.name}`);
   for await (const wf of client.workflow.list({
-    query: `CampaignId = '${campaignId}' AND WorkflowType = 'experimentWorkflow' AND ExecutionStatus = 'Running'`,
+    query: `CampaignId = '${campaignId}' AND WorkflowType = 'plateWorkflow' AND ExecutionStatus = 'Running'`,
   })) {
     const d = await client.workflow.getHandle(wf.workflowId).describe();
     const pending = (d.raw.pendingActivities ?? []).map(

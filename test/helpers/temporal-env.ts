@@ -11,7 +11,8 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { inject } from 'vitest';
-import type { LabDriver } from '../../src/lab/driver';
+import type { VirtualLab } from '../../src/lab/virtual-lab';
+import type { LabInstruments } from '../../src/instruments/lab-instruments';
 import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { InstrumentGuard } from '../../src/instruments/instrument-guard';
@@ -63,7 +64,7 @@ export interface RunningLab {
   orchestrationTaskQueue: string;
   labTaskQueue: string;
   labDbPath: string;
-  driver: LabDriver;
+  driver: VirtualLab;
   /** Starts workers for more instruments of this lab and runs them until `until` settles. */
   serve<T>(instruments: OperationInstrument[], until: Promise<T>): Promise<T>;
 }
@@ -76,7 +77,7 @@ export async function withWorkers<T>(
   env: TemporalTestEnv,
   body: (lab: RunningLab) => Promise<T>,
   options: {
-    wrapDriver?: (driver: LabDriver) => LabDriver;
+    wrapDriver?: (driver: VirtualLab) => VirtualLab;
     labConfig?: LabConfig;
     labTaskQueue?: string;
     initialStock?: readonly ItemDefinition[];
@@ -84,16 +85,19 @@ export async function withWorkers<T>(
     instruments?: readonly OperationInstrument[];
     /** The lab's world (default the built-in profile), e.g. with faults switched on. */
     profile?: LabProfile;
+    /** Which driver serves each instrument (default: the virtual lab for all), given the lab and its file. */
+    drivers?: (lab: VirtualLab, labDbPath: string) => Promise<LabInstruments>;
   } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
   const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
   const profile = options.profile ?? builtinLabProfile();
-  const base = createVirtualLab({ dbPath: labDbPath, profile });
+  const labConfig = options.labConfig ?? builtinLabConfig();
+  const base = createVirtualLab({ dbPath: labDbPath, profile, labConfig });
   const guard = InstrumentGuard.open(labDbPath);
   const inventory = InventoryStore.open(labDbPath, { initialStock: options.initialStock ?? stockForProfile(profile) });
   const driver = options.wrapDriver ? options.wrapDriver(base) : base;
-  const labConfig = options.labConfig ?? builtinLabConfig();
+  const drivers = options.drivers ? await options.drivers(driver, labDbPath) : undefined;
   const labTaskQueue = options.labTaskQueue ?? `test-lab-${id}`;
   const lab: RunningLab = {
     orchestrationTaskQueue: `test-orchestration-${id}`,
@@ -129,6 +133,7 @@ export async function withWorkers<T>(
     namespace: 'default',
     labTaskQueue: lab.labTaskQueue,
     driver,
+    drivers,
     guard,
     inventory,
     labConfig,
@@ -150,6 +155,7 @@ export async function withWorkers<T>(
   try {
     return (await runWorkers([orchestration, ...labWorkers], bodyThenTidy())) as T;
   } finally {
+    await drivers?.close();
     await base.close();
     guard.close();
     inventory.close();

@@ -3,14 +3,13 @@ import type { CampaignResults } from '../../src/domain/campaign-status';
 import { experimentCostUsd } from '../../src/domain/costs';
 import type { ExperimentOutcome } from '../../src/domain/types';
 import { auditCampaign, compareRuns } from '../../src/lab/campaign-audit';
-import type { LabDriver } from '../../src/lab/driver';
 import { LabStore } from '../../src/lab/lab-store';
 import { compoundPricing, profilePricing } from '../../src/lab/catalogue';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
-import { PROFILE, runWell, tempDbPath, type WellPlan } from './fixtures';
+import { createVirtualLab, type VirtualLab } from '../../src/lab/virtual-lab';
+import { PROFILE, runPlate, tempDbPath, type WellPlan } from './fixtures';
 
 /** The audit the crash tests rely on must itself catch every kind of damage it claims to. */
-const open: LabDriver[] = [];
+const open: VirtualLab[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((lab) => lab.close()));
 });
@@ -25,13 +24,15 @@ const plans: WellPlan[] = ['B2', 'B3', 'B4'].map((well, i) => ({
 }));
 
 /** Runs the wells on a fresh lab and returns the lab file and the results a correct campaign would hold. */
-async function cleanCampaign(): Promise<{ dbPath: string; results: CampaignResults; lab: LabDriver }> {
+async function cleanCampaign(): Promise<{ dbPath: string; results: CampaignResults; lab: VirtualLab }> {
   const dbPath = tempDbPath();
   const lab = createVirtualLab({ dbPath, profile: PROFILE });
   open.push(lab);
   const outcomes: ExperimentOutcome[] = [];
+  const read = await runPlate(lab, plans);
   for (const [i, plan] of plans.entries()) {
-    const readout = await runWell(lab, plan);
+    const outcome = read.get(plan.well)!;
+    const readout = outcome.ok ? outcome.value : undefined;
     const isControl = plan.compound === '';
     outcomes.push({
       proposal: {
@@ -76,6 +77,8 @@ describe('the campaign audit', () => {
       duplicateOperations: 0,
       lostResults: 0,
       duplicateResults: 0,
+      plateSteps: 3,
+      repeatedPlateSteps: 0,
       problems: [],
     });
   });
@@ -97,6 +100,24 @@ describe('the campaign audit', () => {
     const report = audit(dbPath, { ...results, outcomes: [first, altered, results.outcomes[2]!] });
     expect(report.lostResults).toBe(1);
     expect(report.problems.join('\n')).toMatch(/recorded readout differs/);
+  });
+
+  it('catches a plate step run as a second protocol run', async () => {
+    const { dbPath, results, lab } = await cleanCampaign();
+    await lab.readPlate({
+      operationKey: 'audit-p001/read-again',
+      plateId: 'audit-p001',
+      attempt: 1,
+      assay: 'reporter',
+      wells: ['B3'],
+      treatmentHours: 24,
+    });
+    const report = audit(dbPath, results);
+    expect(report.repeatedPlateSteps).toBe(1);
+    expect(report.plateSteps).toBe(4);
+    expect(report.problems).toContain(
+      'plate audit-p001: read ran as 2 protocol runs (audit-p001/read, audit-p001/read-again)',
+    );
   });
 
   it('catches a well the lab read twice', async () => {

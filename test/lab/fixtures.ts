@@ -1,10 +1,11 @@
+import type { WellOutcome } from '../../src/instruments/plate-driver';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtinLabProfile, pairResponse, type LabProfile, type PairResponse } from '../../src/config/lab-profile';
 import type { Assay, RawReadout } from '../../src/domain/types';
 import type { FaultProfile, LabDriver } from '../../src/lab/driver';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
+import { type VirtualLab, createVirtualLab } from '../../src/lab/virtual-lab';
 
 /**
  * Shared set-up for the lab tests: temp files, the built-in biology, labs with a profile of the
@@ -69,7 +70,7 @@ export function withPair(
 }
 
 /** A virtual lab on `dbPath` whose profile is the built-in one changed as `world` says. */
-export function labWith(dbPath: string, world: LabWorld = {}, latencyMs?: number): LabDriver {
+export function labWith(dbPath: string, world: LabWorld = {}, latencyMs?: number): VirtualLab {
   return createVirtualLab({ dbPath, profile: profileWith(world), latencyMs });
 }
 
@@ -132,4 +133,53 @@ export async function runWell(lab: LabDriver, plan: WellPlan): Promise<RawReadou
 
 export function mean(values: number[]): number {
   return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/**
+ * Seed, dose and read the planned wells of one plate as three plate steps (keys `<plate>/seed`,
+ * `<plate>/dose`, `<plate>/read`), as the plate workflow has the lab do it. Returns each well's
+ * readout, or its failure, by well name.
+ */
+export async function runPlate(lab: VirtualLab, plans: WellPlan[]): Promise<Map<string, WellOutcome<RawReadout>>> {
+  const plateId = plans[0]!.plateId;
+  const assay = plans[0]!.assay;
+  await lab.seedPlate({
+    operationKey: `${plateId}/seed`,
+    plateId,
+    attempt: 1,
+    plateType: assay === 'imaging' ? 'imaging' : 'assay',
+    plateLabel: plans[0]!.plateLabel ?? plateId,
+    wells: plans.map((p) => ({
+      well: p.well,
+      cellLine: p.cellLine,
+      cellsPerWell: cellsPerWellOf(p),
+      volumeMicrolitres: 100,
+    })),
+  });
+  await lab.dosePlate({
+    operationKey: `${plateId}/dose`,
+    plateId,
+    attempt: 1,
+    attachmentHours: 4,
+    stocks: [],
+    wells: plans.map((p) => ({
+      well: p.well,
+      compound: p.compound,
+      doseMicromolar: p.doseMicromolar,
+      volumeMicrolitres: 10,
+    })),
+  });
+  const treatmentHours = plans[0]!.treatmentHours ?? (assay === 'imaging' ? 48 : 24);
+  const request = {
+    operationKey: `${plateId}/read`,
+    plateId,
+    attempt: 1,
+    wells: plans.map((p) => p.well),
+    treatmentHours,
+  };
+  const read =
+    assay === 'imaging'
+      ? await lab.imagePlate({ ...request, sitesPerWell: 4, channels: 2 })
+      : await lab.readPlate({ ...request, assay });
+  return new Map(read.wells.map((w) => [w.well, w]));
 }

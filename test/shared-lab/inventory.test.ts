@@ -3,7 +3,12 @@ import { startCampaign } from '../../src/client/campaign-client';
 import { inventoryReport, restock } from '../../src/client/stockroom-client';
 import { ITEMS } from '../../src/inventory/consumption';
 import { DEFAULT_STOCK } from '../../src/inventory/default-stock';
-import { statusQuery } from '../../src/temporal/messages';
+import { statusQuery, stopSignal } from '../../src/temporal/messages';
+import { NOT_RUN_STOPPED } from '../../src/domain/failures';
+import { auditCampaign } from '../../src/lab/campaign-audit';
+import { profilePricing } from '../../src/lab/catalogue';
+import { LabStore } from '../../src/lab/lab-store';
+import { builtinLabProfile } from '../../src/config/lab-profile';
 import { testConfig } from '../helpers/configs';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
 
@@ -46,6 +51,46 @@ describe('lab inventory', () => {
         const usage = after.campaigns.find((c) => c.campaignId === `campaign-${config.name}`)!;
         // The ledger charges the whole plate; the campaign's budget charges a 1/96 share per well.
         expect(usage.totalUsd - usage.unusedPlateWellsUsd).toBeCloseTo(results.status.spentUsd, 1);
+      },
+      { initialStock },
+    );
+  });
+
+  it('stops a campaign whose plate waits for stock at once: the wells not yet dosed end as not run (stopped), charged only for their seeding', async () => {
+    const initialStock = DEFAULT_STOCK.map((item) => (item.item === ITEMS.tips ? { ...item, level: 10 } : item));
+    await withWorkers(
+      env,
+      async (lab) => {
+        const opts = { client: env.client, ...lab };
+        const config = testConfig({ maxIterations: 3 });
+        const handle = await startCampaign(opts, config, `campaign-${config.name}`);
+        const deadline = Date.now() + 60_000;
+        while (!(await handle.query(statusQuery)).waitingFor.some((w) => w.kind === 'stock')) {
+          if (Date.now() > deadline) throw new Error('never waited for stock');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const stoppedAt = Date.now();
+        await handle.signal(stopSignal, { reason: 'no tips until Monday' });
+        const results = await handle.result();
+        expect(Date.now() - stoppedAt).toBeLessThan(15_000); // not the next restock, not the 1-minute backoff
+        expect(results.status.state).toBe('stopped');
+        expect(results.status.iteration).toBe(1);
+        expect(results.outcomes).toHaveLength(6);
+        for (const o of results.outcomes) {
+          expect(o.status).toBe('failed');
+          expect(o.failure?.type).toBe(NOT_RUN_STOPPED);
+          expect(o.failure?.message).toMatch(/not run \(stopped before dose\): no tips until Monday/);
+          expect(o.completedSteps).toEqual(['seed']);
+          expect(o.costUsd).toBeGreaterThan(0);
+        }
+        const store = LabStore.open(lab.labDbPath);
+        try {
+          const audit = auditCampaign({ results, store, compounds: profilePricing(builtinLabProfile()) });
+          expect(audit.problems).toEqual([]); // spend equals the seeding the lab did
+          expect(store.listOperations({ kind: 'dose' })).toEqual([]);
+        } finally {
+          store.close();
+        }
       },
       { initialStock },
     );

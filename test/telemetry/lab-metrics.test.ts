@@ -37,15 +37,29 @@ function harness() {
   return { run, value };
 }
 
-const seed = { campaignId: 'campaign-x', assay: 'viability', location: { plateId: 'p', well: 'B2' } };
+const wells = [
+  { well: 'B2', experimentWorkflowId: 'campaign-x/i001-e01', compound: 'staurosporine', doseMicromolar: 1 },
+  { well: 'B3', experimentWorkflowId: 'campaign-x/i001-e02', compound: '', doseMicromolar: 0 },
+];
+const plate = { campaignId: 'campaign-x', assay: 'viability', plateId: 'p', wells };
+/** A plate step's report: every well succeeded unless named in `failed`. */
+const report = (failed: string[] = []) => ({
+  operationKey: 'p/x',
+  instrumentSeconds: 60,
+  wells: wells.map(({ well }) =>
+    failed.includes(well)
+      ? { well, ok: false, failure: { type: 'Contamination', message: 'contaminated' } }
+      : { well, ok: true, value: {} },
+  ),
+});
 
 describe('lab metrics interceptor', () => {
   it('counts spend by category and instrument time for a completed step', async () => {
     const { run, value } = harness();
-    await run('seedWell', seed, () => ({ ok: true }));
+    await run('seedPlate', plate, () => report());
     expect(await value('cellos_lab_steps_total', { step: 'seed', outcome: 'ok' })).toBe(1);
     expect(await value('cellos_lab_spend_usd_total', { category: 'plates', campaign: 'campaign-x' })).toBeCloseTo(
-      PRICES.plate96PlainUsd / 96,
+      (2 * PRICES.plate96PlainUsd) / 96,
       6,
     );
     expect(await value('cellos_lab_instrument_busy_seconds_total', { instrument: 'liquid-handler' })).toBeGreaterThan(
@@ -53,30 +67,31 @@ describe('lab metrics interceptor', () => {
     );
   });
 
-  it('counts a well as done when it is read and as failed on a permanent fault', async () => {
+  it('counts wells as done when they are read and as failed when their step fails them or the whole step fails', async () => {
     const { run, value } = harness();
-    await run('measureWell', seed, () => ({ rawSignal: 1 }));
-    await expect(
-      run('addCompound', { ...seed, doseMicromolar: 1 }, () => {
-        throw ApplicationFailure.nonRetryable('contaminated', 'Contamination');
-      }),
-    ).rejects.toThrow('contaminated');
+    await run('readPlate', plate, () => report(['B3']));
     expect(await value('cellos_lab_wells_total', { outcome: 'done' })).toBe(1);
     expect(await value('cellos_lab_wells_total', { outcome: 'failed' })).toBe(1);
+    await expect(
+      run('dosePlate', { ...plate, attachmentHours: 4 }, () => {
+        throw ApplicationFailure.nonRetryable('the plate was dropped', 'PlateDropped');
+      }),
+    ).rejects.toThrow('dropped');
+    expect(await value('cellos_lab_wells_total', { outcome: 'failed' })).toBe(3);
     expect(await value('cellos_lab_steps_total', { step: 'dose', outcome: 'failed' })).toBe(1);
   });
 
-  it('shows an experiment waiting for stock until its step runs, then how long it waited', async () => {
+  it("shows a plate's wells waiting for stock until its step runs, then how long they waited", async () => {
     const { run, value } = harness();
     const outOfStock = () => {
       throw ApplicationFailure.create({ message: 'no tips', type: OUT_OF_STOCK, nonRetryable: true });
     };
-    await expect(run('seedWell', seed, outOfStock)).rejects.toThrow('no tips');
-    await expect(run('seedWell', seed, outOfStock)).rejects.toThrow('no tips');
-    expect(await value('cellos_lab_waiting_experiments', { kind: 'stock' })).toBe(1);
+    await expect(run('seedPlate', plate, outOfStock)).rejects.toThrow('no tips');
+    await expect(run('seedPlate', plate, outOfStock)).rejects.toThrow('no tips');
+    expect(await value('cellos_lab_waiting_experiments', { kind: 'stock' })).toBe(2);
     expect(await value('cellos_lab_stock_shortages_total')).toBe(2);
     expect(await value('cellos_lab_wells_total', { outcome: 'failed' })).toBe(0);
-    await run('seedWell', seed, () => ({ ok: true }));
+    await run('seedPlate', plate, () => report());
     expect(await value('cellos_lab_waiting_experiments', { kind: 'stock' })).toBe(0);
     const histogram = (await value('cellos_lab_wait_seconds', { kind: 'stock' })) ?? 0;
     expect(histogram).toBeGreaterThan(0); // bucket counts, sum and count of the one observed wait

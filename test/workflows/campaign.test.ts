@@ -1,7 +1,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
-import { INSTRUMENT_OFFLINE, LabFault, type LabDriver } from '../../src/lab/driver';
+import { INSTRUMENT_OFFLINE, LabFault } from '../../src/lab/driver';
+import type { VirtualLab } from '../../src/lab/virtual-lab';
 import { LabStore } from '../../src/lab/lab-store';
 import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
 import { profileWithFaults, testConfig } from '../helpers/configs';
@@ -19,12 +20,12 @@ afterAll(async () => {
 describe('campaign workflow on the real dev server', () => {
   it('matches every result to its proposal by id even when experiments finish in reverse order', async () => {
     // Reads of later wells finish first: completion order is the reverse of start order.
-    const slowEarlyWells = (driver: LabDriver): LabDriver => ({
+    // With a plate read, wells of one plate finish together: reverse the order of the plate's report.
+    const slowEarlyWells = (driver: VirtualLab): VirtualLab => ({
       ...driver,
-      async read(request) {
-        const column = Number(request.location.well.slice(1));
-        await new Promise((r) => setTimeout(r, Math.max(0, 12 - column) * 150));
-        return driver.read(request);
+      async readPlate(request) {
+        const report = await driver.readPlate(request);
+        return { ...report, wells: [...report.wells].reverse() };
       },
     });
     await withWorkers(
@@ -50,6 +51,41 @@ describe('campaign workflow on the real dev server', () => {
       },
       { wrapDriver: slowEarlyWells },
     );
+  });
+
+  it('runs each plate step once for the whole plate, with the incubations as the plate timers, and each well keeps its own record', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 1, batchSize: 6, controlsPerLine: 1 });
+      const campaignId = `campaign-${config.name}`;
+      const results = await (await startCampaign({ client: env.client, ...lab }, config, campaignId)).result();
+      expect(results.outcomes).toHaveLength(8);
+      const events = async (workflowId: string) => {
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+        return (history.events ?? []).map((e) => ({
+          timer: e.timerStartedEventAttributes !== undefined && e.timerStartedEventAttributes !== null,
+          activity: e.activityTaskScheduledEventAttributes?.activityType?.name,
+          signal: e.workflowExecutionSignaledEventAttributes?.signalName,
+        }));
+      };
+      // The plate: one activity per plate step and the two incubations, nothing per well.
+      const plate = await events(`${campaignId}/plate-p001`);
+      expect(plate.filter((e) => e.activity).map((e) => e.activity)).toEqual(['seedPlate', 'dosePlate', 'readPlate']);
+      expect(plate.filter((e) => e.timer)).toHaveLength(2);
+      // Each experiment: its well's three outcomes, no instrument call and no timer of its own.
+      for (const o of results.outcomes) {
+        const own = await events(o.experimentWorkflowId);
+        expect(own.filter((e) => e.signal === 'wellStep')).toHaveLength(3);
+        expect(own.filter((e) => e.activity || e.timer)).toEqual([]);
+      }
+      // Every well of the plate was dosed after the same attachment timer: no drift from well to well.
+      const store = LabStore.open(lab.labDbPath);
+      try {
+        const attachment = new Set(results.outcomes.map((o) => store.getWell(o.location)?.attachmentHours));
+        expect([...attachment]).toEqual([config.protocol.attachmentHours]);
+      } finally {
+        store.close();
+      }
+    });
   });
 
   it('starts no new experiment while paused and continues after resume', async () => {
@@ -196,11 +232,11 @@ describe('campaign workflow on the real dev server', () => {
 
   it('waits for an offline instrument, names it in the status, and continues when it is back', async () => {
     let readerOnline = false;
-    const offlineReader = (driver: LabDriver): LabDriver => ({
+    const offlineReader = (driver: VirtualLab): VirtualLab => ({
       ...driver,
-      async read(request) {
+      async readPlate(request) {
         if (!readerOnline) throw new LabFault(INSTRUMENT_OFFLINE, 'plate reader is offline', false, 'plate reader');
-        return driver.read(request);
+        return driver.readPlate(request);
       },
     });
     await withWorkers(

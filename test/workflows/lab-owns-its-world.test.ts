@@ -128,7 +128,7 @@ function leaksIn(text: string, profile: LabProfile): string[] {
 }
 
 describe('the lab owns its world', () => {
-  it('keeps every value and key of the lab model out of the histories of a campaign, its experiments and the lab services', async () => {
+  it('keeps every value and key of the lab model out of the histories of a campaign, its experiments, its plates and the lab services', async () => {
     const profile = panelProfile();
     await withWorkers(
       env,
@@ -149,7 +149,8 @@ describe('the lab owns its world', () => {
 
         const children = await waitFor(
           () => workflowIds(env.client, `CampaignId = "${campaignId}" AND WorkflowId != "${campaignId}"`),
-          (found) => found.length === results.outcomes.length,
+          // Each well's experiment and each iteration's plate.
+          (found) => found.length === results.outcomes.length + results.status.iteration,
         );
         const ids = [campaignId, ...children, incubatorWorkflowId(lab.labTaskQueue)];
         const leaks: string[] = [];

@@ -1,9 +1,9 @@
 // The same change made safely: behind patched(), runs recorded before it keep their old path on
 // replay, and new runs take the new one.
 import { patched, sleep } from '@temporalio/workflow';
-import { experimentWorkflow as current, type ExperimentInput } from '../../../src/workflows/experiment';
+import { plateWorkflow as current, type PlateInput } from '../../../src/workflows/plate';
 
-export async function experimentWorkflow(input: ExperimentInput): ReturnType<typeof current> {
+export async function plateWorkflow(input: PlateInput): ReturnType<typeof current> {
   if (patched('wait-before-seeding')) await sleep('1 minute');
   return current(input);
 }
