@@ -6,7 +6,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import type { CampaignConfig } from '../config/campaign-config';
+import { type CampaignConfig, MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { COST_CATEGORIES } from '../domain/costs';
 import { temporalSettings } from '../temporal/connection';
@@ -76,9 +76,10 @@ export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 export function campaignIdFor(config: CampaignConfig, explicitId?: string): string {
   if (explicitId === undefined) return `campaign-${config.name}`;
-  if (!CAMPAIGN_ID_PATTERN.test(explicitId)) {
+  // The id a campaign starts under is its fairness key on every lab operation, which Temporal caps at 64.
+  if (!CAMPAIGN_ID_PATTERN.test(explicitId) || explicitId.length > MAX_CAMPAIGN_ID_LENGTH) {
     throw new CliError(
-      `--id: "${explicitId}" is not a valid campaign id; allowed: 1-200 characters of letters, digits, ".", "_" and "-", starting with a letter or digit`,
+      `--id: "${explicitId}" is not a valid campaign id; allowed: 1-${MAX_CAMPAIGN_ID_LENGTH} characters of letters, digits, ".", "_" and "-", starting with a letter or digit (it is the campaign's ${MAX_CAMPAIGN_ID_LENGTH}-character fairness key)`,
       2,
     );
   }

@@ -19,6 +19,7 @@ import {
   stopCampaign,
   type CampaignClientOptions,
 } from './campaign-client';
+import { parseRestockRequest } from '../activities/inventory-activities';
 import {
   csvCell,
   formatEstimatesTable,
@@ -30,9 +31,13 @@ import {
   resultsCsv,
   resultsPrism,
 } from './format';
-// Config parsing (zod, yaml) and the stockroom (which pulls in the activity package) are loaded
-// only by the commands that use them: `status`, the command people poll, starts fastest.
-const stockroomClient = () => import('./stockroom-client');
+import {
+  checkStockroomKey,
+  describeLab,
+  inventoryReport,
+  restock,
+  type StockroomCallOptions,
+} from './stockroom-client';
 import { reportCommand } from './report-command';
 import { campaignUrl } from './ui-url';
 import { renderWatch, watchCampaign, watchFrame } from './watch';
@@ -66,8 +71,11 @@ Usage:
   cellos start <config.yaml> --at TIME    start later (ISO 8601, e.g. 2026-11-26T08:00:00Z)
   cellos schedule create <config.yaml> --cron "0 2 * * *" [--id ID]   a recurring campaign
   cellos schedule list | pause <id> | resume <id> | delete <id>   (<id>: schedule-<name> or <name>)
-  cellos inventory [--campaign ID] [--json]   stock levels and what each campaign used and spent
-  cellos restock <item> <amount> [--lot LOT] [--concentration µM]   waiting experiments continue
+  cellos inventory [--campaign ID] [--json] [--key KEY] [--wait SECONDS]
+                                          stock levels and what each campaign used and spent
+  cellos restock <item> <amount> [--lot LOT] [--concentration µM] [--key KEY] [--wait SECONDS]
+                                          waiting experiments continue; one --key is applied once;
+                                          after --wait (default 30 s) it says what is queued, exit 3
   cellos report <id> [--out FILE]         one HTML file: curves, IC50s, spend, failures, plate QC
 
 <id> is a campaign id such as campaign-demo, or just its name (demo).
@@ -91,8 +99,24 @@ const COMMANDS: Record<string, CommandSpec> = {
   reject: { positionals: ['id'], options: { reason: { type: 'string' } } },
   confirm: { positionals: ['id'], options: {} },
   priority: { positionals: ['id', 'priority'], options: {} },
-  inventory: { positionals: [], options: { json: { type: 'boolean' }, campaign: { type: 'string' } } },
-  restock: { positionals: ['item', 'amount'], options: { lot: { type: 'string' }, concentration: { type: 'string' } } },
+  inventory: {
+    positionals: [],
+    options: {
+      json: { type: 'boolean' },
+      campaign: { type: 'string' },
+      key: { type: 'string' },
+      wait: { type: 'string' },
+    },
+  },
+  restock: {
+    positionals: ['item', 'amount'],
+    options: {
+      lot: { type: 'string' },
+      concentration: { type: 'string' },
+      key: { type: 'string' },
+      wait: { type: 'string' },
+    },
+  },
   'schedule create': { positionals: ['config.yaml'], options: { cron: { type: 'string' }, id: { type: 'string' } } },
   'schedule list': { positionals: [], options: { json: { type: 'boolean' } } },
   'schedule pause': { positionals: ['id'], options: { reason: { type: 'string' } } },
@@ -231,10 +255,7 @@ export function parseUsd(text: string): number {
 
 /** Refuses (exit 2) what the lab cannot do; prints the lab's warnings (a stock that may run short). */
 async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig, out: Out): Promise<void> {
-  const [{ describeLab }, { checkConfigAgainstLab }] = await Promise.all([
-    stockroomClient(),
-    import('../config/lab-check'),
-  ]);
+  const { checkConfigAgainstLab } = await import('../config/lab-check');
   const catalogue = await describeLab(opts);
   const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
   if (problems.length > 0)
@@ -265,7 +286,8 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
           ...(flags.concentration !== undefined ? { stockConcentrationMicromolar: flags.concentration as string } : {}),
         }
       : undefined;
-  if (restockRequest) (await import('../activities/inventory-activities')).parseRestockRequest(restockRequest);
+  if (restockRequest) parseRestockRequest(restockRequest);
+  const stockroomCall = command === 'restock' || command === 'inventory' ? parseStockroomCall(flags) : undefined;
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;
   if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
@@ -393,12 +415,12 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'inventory': {
-        const report = await (await stockroomClient()).inventoryReport(opts, flags.campaign as string | undefined);
+        const report = await inventoryReport(opts, flags.campaign as string | undefined, stockroomCall);
         out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
         return 0;
       }
       case 'restock': {
-        const record = await (await stockroomClient()).restock(opts, restockRequest!);
+        const record = await restock(opts, restockRequest!, stockroomCall);
         out(
           `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
         );
@@ -441,6 +463,23 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
 }
 
 export { campaignUrl };
+
+/** `--key` and `--wait SECONDS` of the stockroom commands (1 ms to 1 hour), checked before connecting. */
+export function parseStockroomCall(flags: Record<string, string | boolean | undefined>): StockroomCallOptions {
+  const call: StockroomCallOptions = {};
+  if (typeof flags.key === 'string') call.key = checkStockroomKey(flags.key);
+  if (typeof flags.wait === 'string') {
+    const text = flags.wait.trim();
+    const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
+    if (!(seconds >= 0.001 && seconds <= 3600))
+      throw new CliError(
+        `--wait: "${flags.wait.slice(0, 40)}" is not allowed; give the seconds to wait for the lab, from 0.001 to 3600 (default 30)`,
+        2,
+      );
+    call.waitMs = seconds * 1000;
+  }
+  return call;
+}
 
 /** Entry point: prints errors for people (no stack traces for expected problems) and sets the exit code. */
 export async function main(argv = process.argv.slice(2)): Promise<void> {

@@ -26,7 +26,7 @@ export function formatStatus(s: CampaignStatus): string {
     `campaign   ${s.campaignId}`,
     `state      ${s.state}${s.detail ? ` (${s.detail})` : ''}${s.stopRequested && s.state !== 'stopped' ? ' — stop requested' : ''}`,
     `batch      ${batchLine(s)}`,
-    `experiments ${s.experiments.done} done, ${s.experiments.running} running, ${s.experiments.failed} failed, ${s.experiments.controls} vehicle controls`,
+    `wells      ${s.experiments.done} done (${s.experiments.controls} of them vehicle controls), ${s.experiments.running} running, ${s.experiments.failed} failed`,
     `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
   ];
   if (s.spentByCategory) {
@@ -271,11 +271,25 @@ export function formatInventory(r: InventoryReport): string {
     r.campaigns.length === 0
       ? 'no consumption recorded yet'
       : table(
-          ['campaign', 'spent', 'plates', 'tips', 'media', 'compound', 'DMSO', 'reagents', 'instrument time'],
+          [
+            'campaign',
+            'spent',
+            'plates',
+            'unused wells',
+            'tips',
+            'media',
+            'compound',
+            'DMSO',
+            'reagents',
+            'instrument time',
+          ],
           r.campaigns.map((c) => [
             c.campaignId,
             usd(c.totalUsd),
-            ...(['plates', 'tips', 'media', 'compound', 'DMSO', 'reagents', 'instrument time'] as const).map((k) =>
+            usd(c.byCategory.plates ?? 0),
+            // Plates are charged whole: the wells of opened plates no experiment used, and their share of the plate cost.
+            `${c.unusedWells ?? 0} (${usd(c.unusedPlateWellsUsd ?? 0)})`,
+            ...(['tips', 'media', 'compound', 'DMSO', 'reagents', 'instrument time'] as const).map((k) =>
               usd(c.byCategory[k] ?? 0),
             ),
           ]),

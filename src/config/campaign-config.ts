@@ -1,7 +1,6 @@
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ASSAYS } from '../domain/types';
-import { ALWAYS, ConfigError, parseWith, readSettingsFile, tolerant } from './validation';
+import { ALWAYS, ConfigError, parseWith, parseYamlText, readSettingsFile, tolerant } from './validation';
 
 /** Largest config file we read: a campaign config is a few hundred bytes; megabytes mean a mistake. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -290,14 +289,7 @@ export function parseCampaignYaml(text: string, source: string): CampaignConfig 
       },
     ]);
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 });
-  } catch (err) {
-    throw new ConfigError(source, [
-      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` },
-    ]);
-  }
+  const raw = parseYamlText(text, source);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(source, [
       { field: '(top level)', value: raw, message: 'must be a YAML mapping of campaign settings' },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { InstrumentTimings } from '../domain/costs';
 import { ConfigError, parseWith } from './validation';
 
 /**
@@ -63,10 +64,10 @@ export const labConfigSchema = z.strictObject({
       capacity,
       /** One exposure of one channel at one site. */
       secondsPerSite: seconds.default(1),
-      sitesPerWell: z.number().int().min(1).max(100).default(4),
-      channels: z.number().int().min(1).max(8).default(2),
+      sitesPerWell: z.number().int().min(1).max(100).default(9),
+      channels: z.number().int().min(1).max(8).default(3),
       /** Moving to a well and focusing. */
-      secondsPerWell: seconds.default(2),
+      secondsPerWell: seconds.default(5),
     })
     .prefault({}),
   incubator: z
@@ -140,4 +141,18 @@ export function instrumentCapacity(config: LabConfig, instrument: Instrument): n
     case 'incubator':
       return config.incubator.capacityPlates;
   }
+}
+
+/**
+ * The seconds of instrument time each well is charged at (the one cost model reads these): a
+ * transfer per well and step on the liquid handler, a 96th of a plate read (plus any per-well
+ * time) on the reader, and a well's own exposures and focusing on the imager.
+ */
+export function instrumentTimings(config: LabConfig): InstrumentTimings {
+  return {
+    liquidHandlerSecondsPerTransfer: config.liquidHandler.secondsPerTransfer,
+    readerSecondsPerWell: config.plateReader.secondsPerPlate / 96 + config.plateReader.secondsPerWell,
+    imagerSecondsPerWell:
+      config.imager.secondsPerWell + config.imager.sitesPerWell * config.imager.channels * config.imager.secondsPerSite,
+  };
 }

@@ -1,8 +1,7 @@
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUILTIN_LAB_PROFILE } from './builtin-lab-profile';
 import { INSTRUMENTS } from './lab-config';
-import { ConfigError, parseWith, readSettingsFile } from './validation';
+import { ConfigError, parseWith, parseYamlText, readSettingsFile } from './validation';
 
 /**
  * A lab profile is the ground truth of the virtual lab: how each cell line grows, how it responds
@@ -214,14 +213,7 @@ export function builtinLabProfile(): LabProfile {
  * Merging is per (line, compound) curve, each keeping the reference time it was stated at.
  */
 export function parseLabProfile(yamlText: string, source: string): LabProfile {
-  let raw: unknown;
-  try {
-    raw = parseYaml(yamlText, { maxAliasCount: 100 });
-  } catch (err) {
-    throw new ConfigError(source, [
-      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` },
-    ]);
-  }
+  const raw = parseYamlText(yamlText, source);
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw)))
     throw new ConfigError(source, [
       { field: '(top level)', value: typeof raw, message: 'must be a YAML mapping of lab-profile settings' },

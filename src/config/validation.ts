@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 /** A config or argument problem a person can act on: which field, what it held, what is allowed. */
@@ -191,4 +192,24 @@ export function readSettingsFile(path: string, options: { field: string; what: s
       },
     ]);
   return readFileSync(path, 'utf8');
+}
+
+/**
+ * YAML text to plain data, or a ConfigError on '(file)'. A YAML warning (an unknown `!tag`, say)
+ * is refused too rather than printed by the library on stderr and the value silently kept as text.
+ */
+export function parseYamlText(text: string, source: string): unknown {
+  const doc = parseDocument(text, { logLevel: 'silent' });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem)
+    throw new ConfigError(source, [
+      { field: '(file)', value: undefined, message: `not valid YAML: ${problem.message.split('\n')[0]}` },
+    ]);
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new ConfigError(source, [
+      { field: '(file)', value: undefined, message: `not valid YAML: ${(err as Error).message.split('\n')[0]}` },
+    ]);
+  }
 }

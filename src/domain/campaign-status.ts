@@ -26,6 +26,7 @@ export interface CampaignStatus {
   detail: string;
   iteration: number;
   maxIterations: number;
+  /** Wells of every kind (treatments and vehicle controls); `controls` is how many of the `done` wells are controls. */
   experiments: { done: number; running: number; failed: number; controls: number };
   spentUsd: number;
   /** The spend by category (plates, tips, media, compound, DMSO, reagents, instrument time). */

@@ -22,6 +22,11 @@ export const OUT_OF_STOCK = 'OutOfStock';
 export const INSTRUMENT_BUSY = 'InstrumentBusy';
 /** A restock request that can never succeed as sent. */
 export const INVALID_RESTOCK = 'InvalidRestock';
+/**
+ * The lab worker's SQLite file is damaged or unreadable. Retryable: the worker that found it stops
+ * taking tasks, so the retry runs on a healthy worker instead of burning attempts on this one.
+ */
+export const LAB_FILE_UNHEALTHY = 'LabFileUnhealthy';
 /** The Opentrons analyzer (or robot) refused a protocol. */
 export const PROTOCOL_REJECTED = 'ProtocolRejected';
 

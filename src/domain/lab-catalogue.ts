@@ -1,5 +1,5 @@
 import type { Assay } from './types';
-import type { CompoundPricing } from './costs';
+import type { CompoundPricing, InstrumentTimings } from './costs';
 
 /**
  * What a lab publishes about itself: the names it can work with, the stock it holds and what it
@@ -16,6 +16,8 @@ export interface LabCatalogue {
    * has a response model for). Absent: any listed line with any listed compound.
    */
   pairs?: { cellLine: string; compound: string }[];
+  /** Seconds per operation the lab charges instrument time at (its lab config's); absent: the built-in lab's. */
+  instrumentTimings?: InstrumentTimings;
 }
 
 export interface CatalogueCompound extends CompoundPricing {

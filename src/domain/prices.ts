@@ -28,7 +28,8 @@ export const TIMINGS = {
   imagingSitesPerWell: 9,
   imagingSecondsPerFieldChannel: 1,
   imagingSecondsPerWell: 5,
-  readerSecondsPerWell: 2,
+  // A plate read takes about a minute (the lab config's secondsPerPlate): a 96th of it per well.
+  readerSecondsPerWell: 60 / 96,
   liquidHandlerSecondsPerTransfer: 8,
 } as const;
 

@@ -26,6 +26,9 @@ export class InstrumentBusyError extends Error {
 }
 
 export class InstrumentGuard {
+  /** Statements prepared once, on first use. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(private readonly db: Database.Database) {}
 
   static open(path: string): InstrumentGuard {
@@ -52,44 +55,83 @@ export class InstrumentGuard {
   acquire(instrument: string, holder: string, capacity: number, ttlMs: number, nowMs = Date.now()): void {
     this.db
       .transaction(() => {
-        this.db
-          .prepare('DELETE FROM instrument_leases WHERE instrument = ? AND expires_at_ms < ?')
-          .run(instrument, nowMs);
-        const own = this.db
-          .prepare('UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?')
-          .run(nowMs + ttlMs, instrument, holder);
+        this.statement('expire', 'DELETE FROM instrument_leases WHERE instrument = ? AND expires_at_ms < ?').run(
+          instrument,
+          nowMs,
+        );
+        const own = this.statement(
+          'renew',
+          'UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?',
+        ).run(nowMs + ttlMs, instrument, holder);
         if (own.changes > 0) return;
-        const { n } = this.db
-          .prepare('SELECT COUNT(*) AS n FROM instrument_leases WHERE instrument = ?')
-          .get(instrument) as { n: number };
+        const { n } = this.statement('count', 'SELECT COUNT(*) AS n FROM instrument_leases WHERE instrument = ?').get(
+          instrument,
+        ) as { n: number };
         if (n >= capacity) throw new InstrumentBusyError(instrument);
-        this.db
-          .prepare(
-            'INSERT INTO instrument_leases (instrument, holder, started_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)',
-          )
-          .run(instrument, holder, nowMs, nowMs + ttlMs);
+        this.statement(
+          'lease',
+          'INSERT INTO instrument_leases (instrument, holder, started_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)',
+        ).run(instrument, holder, nowMs, nowMs + ttlMs);
       })
       .immediate();
   }
 
-  renew(instrument: string, holder: string, ttlMs: number, nowMs = Date.now()): void {
-    this.db
-      .prepare('UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?')
-      .run(nowMs + ttlMs, instrument, holder);
+  /**
+   * Extends a held lease. Never throws: it runs from a timer (setInterval in the lab activities),
+   * where an exception would be uncaught and end the worker process. A busy or broken lab file
+   * makes it return false and report the error to `onError` (default: a warning on stderr); the
+   * lease then lapses after its TTL and a retry of the operation re-acquires it through acquire(),
+   * which does throw and is retried by policy.
+   */
+  renew(
+    instrument: string,
+    holder: string,
+    ttlMs: number,
+    nowMs = Date.now(),
+    onError: (err: unknown) => void = warnRenewFailed,
+  ): boolean {
+    try {
+      const result = this.statement(
+        'renew',
+        'UPDATE instrument_leases SET expires_at_ms = ? WHERE instrument = ? AND holder = ?',
+      ).run(nowMs + ttlMs, instrument, holder);
+      return result.changes > 0;
+    } catch (err) {
+      try {
+        onError(err);
+      } catch {
+        // A reporter that throws must not bring the timer down either.
+      }
+      return false;
+    }
+  }
+
+  private statement(name: string, sql: string): Database.Statement {
+    let statement = this.statements.get(name);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(name, statement);
+    }
+    return statement;
   }
 
   /** Ends a lease and logs the use. */
   release(instrument: string, holder: string, nowMs = Date.now()): void {
     this.db
       .transaction(() => {
-        const lease = this.db
-          .prepare('SELECT started_at_ms AS s FROM instrument_leases WHERE instrument = ? AND holder = ?')
-          .get(instrument, holder) as { s: number } | undefined;
+        const lease = this.statement(
+          'held',
+          'SELECT started_at_ms AS s FROM instrument_leases WHERE instrument = ? AND holder = ?',
+        ).get(instrument, holder) as { s: number } | undefined;
         if (!lease) return;
-        this.db.prepare('DELETE FROM instrument_leases WHERE instrument = ? AND holder = ?').run(instrument, holder);
-        this.db
-          .prepare('INSERT INTO instrument_uses (instrument, holder, started_at_ms, ended_at_ms) VALUES (?, ?, ?, ?)')
-          .run(instrument, holder, lease.s, nowMs);
+        this.statement('end', 'DELETE FROM instrument_leases WHERE instrument = ? AND holder = ?').run(
+          instrument,
+          holder,
+        );
+        this.statement(
+          'log',
+          'INSERT INTO instrument_uses (instrument, holder, started_at_ms, ended_at_ms) VALUES (?, ?, ?, ?)',
+        ).run(instrument, holder, lease.s, nowMs);
       })
       .immediate();
   }
@@ -113,4 +155,8 @@ export class InstrumentGuard {
   close(): void {
     this.db.close();
   }
+}
+
+function warnRenewFailed(err: unknown): void {
+  console.warn(`instrument lease not renewed: ${err instanceof Error ? err.message : String(err)}`);
 }

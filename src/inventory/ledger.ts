@@ -1,4 +1,4 @@
-import { PLATE_CAPACITY_WELLS } from '../lab/plate';
+import { WELLS_PER_PLATE } from '../domain/costs';
 import { COST_CATEGORIES, type CostCategory, round9, type Step } from './consumption';
 
 /**
@@ -6,9 +6,10 @@ import { COST_CATEGORIES, type CostCategory, round9, type Step } from './consump
  * inventory store hands over its rows, the CLI and campaign status show the result.
  *
  * Plates are the one thing consumed by a plate, not by a well. A campaign pays for every plate it
- * opened, whole; each experiment is charged its well's share (price / 96), as
- * ../domain/costs.ts charges it, so an experiment's ledger cost equals its cost-function cost and
- * the wells a batch left empty show up at campaign level as `unusedPlateWellsUsd`.
+ * opened, whole; each experiment is charged its well's share (price / 96), as the one cost model
+ * (../domain/costs.ts) charges it, so an experiment's ledger cost equals its cost in `results`,
+ * and the wells a batch left empty show up at campaign level as `unusedWells` and
+ * `unusedPlateWellsUsd`, exactly as campaignSpend() shows them in `status`.
  */
 
 /** One row of the consumption ledger: one item (or instrument) used by one operation. */
@@ -58,6 +59,8 @@ export interface CampaignCost extends CostBreakdown {
   items: ItemUsage[];
   experiments: ExperimentCost[];
   platesOpened: number;
+  /** Wells of the plates it opened that no experiment was seeded in. */
+  unusedWells: number;
   /** Plates paid for but not filled: the campaign total minus what its experiments were charged. */
   unusedPlateWellsUsd: number;
 }
@@ -91,7 +94,7 @@ export function experimentCosts(entries: readonly LedgerEntry[]): ExperimentCost
     if (!acc.steps.includes(e.step)) {
       acc.steps.push(e.step);
       // The well's share of its plate, charged with its seed whoever opened the plate.
-      if (e.step === 'seed') acc.byCategory.plates += (platePrice.get(e.plateId) ?? 0) / PLATE_CAPACITY_WELLS;
+      if (e.step === 'seed') acc.byCategory.plates += (platePrice.get(e.plateId) ?? 0) / WELLS_PER_PLATE;
     }
     if (e.category !== 'plates') acc.byCategory[e.category] += e.costUsd;
   }
@@ -112,12 +115,15 @@ export function campaignCosts(entries: readonly LedgerEntry[]): CampaignCost[] {
     const total = totalCost(own);
     const ownExperiments = experiments.filter((x) => x.campaignId === campaignId);
     const charged = ownExperiments.reduce((s, x) => s + x.totalUsd, 0);
+    const platesOpened = own.filter((e) => e.category === 'plates').reduce((n, e) => n + e.quantity, 0);
+    const seeded = new Set(own.filter((e) => e.step === 'seed').map((e) => `${e.plateId}/${e.well}`));
     return {
       campaignId,
       ...total,
       items: itemUsage(own),
       experiments: ownExperiments,
-      platesOpened: own.filter((e) => e.category === 'plates').reduce((n, e) => n + e.quantity, 0),
+      platesOpened,
+      unusedWells: Math.max(0, platesOpened * WELLS_PER_PLATE - seeded.size),
       unusedPlateWellsUsd: round6(Math.max(0, total.totalUsd - charged)),
     };
   });

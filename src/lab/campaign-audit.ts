@@ -1,5 +1,5 @@
 import type { CompoundPricing } from '../domain/costs';
-import { stepCosts } from '../domain/costs';
+import { plateCostUsd, stepCosts, WELLS_PER_PLATE } from '../domain/costs';
 import type { CampaignResults } from '../domain/campaign-status';
 import type { Assay, ExperimentOutcome } from '../domain/types';
 import type { LabStore, OperationKind, OperationRecord } from './lab-store';
@@ -81,6 +81,8 @@ export function auditCampaign(input: {
   let missingOperations = 0;
   let physicalCostUsd = 0;
   const accounted = new Set<string>();
+  // Plates count whole: the wells of an opened plate no experiment was seeded in are charged too.
+  const seededPerPlate = new Map<string, { assay: Assay; wells: number }>();
   for (const outcome of results.outcomes) {
     const key = `${outcome.location.plateId}/${outcome.location.well}`;
     if (accounted.has(key)) {
@@ -101,13 +103,21 @@ export function auditCampaign(input: {
         duplicateOperations++;
         problems.push(`${key}: ${kind} performed ${done.length} times`);
       }
-      physicalCostUsd += done.filter((op) => op.status === 'succeeded').length * costOf[kind];
+      const succeeded = done.filter((op) => op.status === 'succeeded').length;
+      physicalCostUsd += succeeded * costOf[kind];
+      if (kind === 'seed' && succeeded > 0) {
+        const plate = seededPerPlate.get(outcome.location.plateId) ?? { assay: outcome.proposal.assay, wells: 0 };
+        plate.wells++;
+        seededPerPlate.set(outcome.location.plateId, plate);
+      }
     }
     const issue = compareWithLab(outcome, ops);
     if (issue?.kind === 'lost') lostResults++;
     if (issue?.kind === 'missing') missingOperations++;
     if (issue) problems.push(`${key} (${outcome.proposal.proposalId}): ${issue.message}`);
   }
+  for (const plate of seededPerPlate.values())
+    physicalCostUsd += (plateCostUsd(plate.assay) * Math.max(0, WELLS_PER_PLATE - plate.wells)) / WELLS_PER_PLATE;
   const strays = [...byWell.keys()].filter((k) => !accounted.has(k));
   const strayOperations = strays.reduce((n, k) => n + (byWell.get(k)?.length ?? 0), 0);
   // A well the lab read whose experiment the campaign never recorded is a lost result.

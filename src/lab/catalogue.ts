@@ -1,4 +1,4 @@
-import type { LabConfig } from '../config/lab-config';
+import { instrumentTimings, type LabConfig } from '../config/lab-config';
 import type { LabProfile } from '../config/lab-profile';
 import type { CompoundPricing } from '../domain/costs';
 import type { LabCatalogue } from '../domain/lab-catalogue';
@@ -42,6 +42,7 @@ export function virtualLabCatalogue(input: {
       { instrument: 'incubator', capacity: labConfig.incubator.capacityPlates, driver: 'virtual' },
     ],
     assays: [...ASSAYS],
+    instrumentTimings: instrumentTimings(labConfig),
     pairs: Object.entries(profile.compounds).flatMap(([compound, c]) =>
       Object.keys(c.responses)
         .filter((line) => profile.cellLines[line])

@@ -1,9 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import type { IncubatorSnapshot, SlotRequest } from '../workflows/incubator-state';
-import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
-import type { LabCatalogue } from '../domain/lab-catalogue';
-import type { RestockRecord } from '../inventory/inventory-store';
 
 /**
  * Every message a campaign understands, defined once for workflow, client and tests.
@@ -93,10 +90,3 @@ export const incubatorPrioritySignal =
   defineSignal<[{ holderWorkflowId: string; priorityKey: number }]>('incubatorPriority');
 export const incubatorSlotGrantedSignal = defineSignal<[{ plateId: string }]>('incubatorSlotGranted');
 export const incubatorStatusQuery = defineQuery<IncubatorSnapshot>('incubatorStatus');
-
-// The lab's stockroom desk (stockroom-desk.ts): one long-lived workflow per lab answers a person's
-// stockroom requests as updates, so `restock`, `inventory` and `start`'s lab check add no workflow
-// of their own to the list.
-export const restockUpdate = defineUpdate<RestockRecord, [RestockRequest]>('restock');
-export const inventoryReportUpdate = defineUpdate<InventoryReport, [{ campaignId?: string }]>('inventoryReport');
-export const labCatalogueUpdate = defineUpdate<LabCatalogue, [Record<string, never>]>('labCatalogue');

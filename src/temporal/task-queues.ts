@@ -31,8 +31,3 @@ export function incubatorWorkflowId(labTaskQueue: string): string {
 export function inventoryTaskQueue(labTaskQueue: string): string {
   return `${labTaskQueue}-inventory`;
 }
-
-/** The lab's stockroom desk workflow (one per lab task queue): restocks, inventory reports, the catalogue. */
-export function stockroomDeskWorkflowId(labTaskQueue: string): string {
-  return `${labTaskQueue}-stockroom`;
-}

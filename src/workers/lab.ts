@@ -2,13 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createLabActivities, type LabActivityDependencies } from '../activities/lab-activities';
-import { loadLabConfig, type LabConfig } from '../config/lab-config';
+import { instrumentTimings, loadLabConfig, type LabConfig } from '../config/lab-config';
 import { InstrumentGuard } from '../instruments/instrument-guard';
 import { InventoryStore } from '../inventory/inventory-store';
 import { createInventoryActivities } from '../activities/inventory-activities';
 import { createVirtualLab, type VirtualLab } from '../lab/virtual-lab';
 import { LabInstrumentsError, openLabInstruments } from '../instruments/lab-instruments';
 import { ConfigError } from '../config/validation';
+import { checkLabFile, describeUnhealthy, labFileInterceptor } from './lab-file-health';
 import { compoundPricing, virtualLabCatalogue } from '../lab/catalogue';
 import { builtinLabProfile, labProfileFromArgs, type LabProfile } from '../config/lab-profile';
 import { stockForProfile } from '../inventory/default-stock';
@@ -145,6 +146,14 @@ export function parseInstruments(argv: string[]): OperationInstrument[] {
 }
 
 async function main(): Promise<void> {
+  const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
+  // A damaged lab file is refused before anything opens it (see lab-file-health.ts).
+  const health = checkLabFile(dbPath, process.env.CELLOS_LAB_INTEGRITY === 'full' ? 'full' : 'quick');
+  if (!health.ok) {
+    console.error(`error: ${describeUnhealthy(dbPath, health.problem)}`);
+    process.exitCode = 1;
+    return;
+  }
   const { profile, source } = labProfileFromArgs(process.argv.slice(2));
   // Codec, metrics and tracing; first, because the Temporal runtime is installed before any connection.
   const telemetry = await startWorkerTelemetry({
@@ -155,14 +164,27 @@ async function main(): Promise<void> {
   const instruments = parseInstruments(process.argv.slice(2));
   const labConfig = loadLabConfig();
   const connection = await NativeConnection.connect(settings.connectionOptions);
-  const dbPath = process.env.CELLOS_LAB_DB ?? DEFAULT_LAB_DB;
   const driver = createVirtualLab({ dbPath, profile, labConfig });
   const drivers = await openLabInstruments({ labConfig, virtualLab: driver, labDbPath: dbPath, serving: instruments });
   const guard = InstrumentGuard.open(dbPath);
   // A profile's compounds arrive with their stock; levels already in the file are never touched.
-  const inventory = InventoryStore.open(dbPath, { initialStock: stockForProfile(profile) });
+  const inventory = InventoryStore.open(dbPath, {
+    initialStock: stockForProfile(profile),
+    instrumentTimings: instrumentTimings(labConfig),
+  });
   const labTaskQueue = taskQueuesFromEnv().lab;
-  const workers = await createLabWorkers({
+  let workers: Worker[] = [];
+  let unhealthy = false;
+  const fileGuard = labFileInterceptor({
+    path: dbPath,
+    onUnhealthy: (message) => {
+      unhealthy = true;
+      console.error(`error: ${message}`);
+      for (const worker of workers) worker.shutdown();
+    },
+  });
+  const interceptors = telemetry.workerOptions.interceptors;
+  workers = await createLabWorkers({
     connection,
     namespace: settings.namespace,
     driver,
@@ -173,7 +195,10 @@ async function main(): Promise<void> {
     labTaskQueue,
     profile,
     instruments,
-    workerOptions: telemetry.workerOptions,
+    workerOptions: {
+      ...telemetry.workerOptions,
+      interceptors: { ...interceptors, activity: [fileGuard, ...(interceptors?.activity ?? [])] },
+    },
   });
   if (telemetry.metrics) console.log(`metrics on http://${telemetry.metrics.address}/metrics`);
   console.log(
@@ -182,6 +207,7 @@ async function main(): Promise<void> {
   for (const line of drivers.describe()) console.log(`  ${line}`);
   try {
     await runWorkers(workers);
+    if (unhealthy) process.exitCode = 1;
   } finally {
     await drivers.close();
     await driver.close();

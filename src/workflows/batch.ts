@@ -189,6 +189,7 @@ export function experimentInput(
     protocol: protocolOf(config),
     campaignId: state.campaignId,
     compoundPricing: state.pricingOf(proposal),
+    instrumentTimings: state.snapshot.instrumentTimings,
     plateLabel: plateLabel(config.name, context.iteration),
   };
 }

@@ -1,12 +1,19 @@
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignState as CampaignLifecycle, CampaignStatus } from '../domain/campaign-status';
 import {
+  campaignSpend,
   COST_CATEGORIES,
   costByCategory,
   experimentCostUsd,
+  type CampaignSpend,
   type CompoundPricing,
   type CostCategory,
+  type InstrumentTimings,
+  plateCostUsd,
+  WELLS_PER_PLATE,
+  type WellSpend,
 } from '../domain/costs';
+import { type LabCatalogue, pricingByCompound } from '../domain/lab-catalogue';
 import { normalisePlates } from '../domain/normalise';
 import type { ProposerSettings } from '../learner/proposer';
 import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
@@ -39,6 +46,8 @@ export interface CampaignSnapshot {
   proposalRounds: number;
   /** The lab's catalogue prices of the campaign's compounds, asked for once at the start. */
   pricing?: Record<string, CompoundPricing>;
+  /** The lab's instrument timings, from the same catalogue: what instrument time is charged at. */
+  instrumentTimings?: InstrumentTimings;
 }
 
 export interface RunningExperiment {
@@ -94,12 +103,43 @@ export class CampaignStateModel {
     });
   }
 
-  get spentUsd(): number {
-    return this.snapshot.outcomes.reduce((s, o) => s + o.costUsd, 0);
+  /** What the lab's catalogue tells the campaign once, at its start: compound prices and instrument timings. */
+  learnLab(catalogue: LabCatalogue): void {
+    this.snapshot.pricing ??= pricingByCompound(catalogue);
+    this.snapshot.instrumentTimings ??= catalogue.instrumentTimings;
   }
 
+  /** Spend by the one cost model: the steps each well did, and the unused wells of every plate opened. */
+  spend(): CampaignSpend {
+    return campaignSpend(
+      this.snapshot.outcomes.map((o) => this.wellSpend(o)),
+      this.snapshot.instrumentTimings,
+    );
+  }
+
+  get spentUsd(): number {
+    return this.spend().totalUsd;
+  }
+
+  /** Spent, plus running experiments as if they finish, with the whole plates they are on. */
   get committedUsd(): number {
-    return this.spentUsd + [...this.running.values()].reduce((s, r) => s + r.committedUsd, 0);
+    const running = [...this.running.values()].map((r): WellSpend => ({
+      proposal: r.proposal,
+      location: r.location,
+      completedSteps: ['seed', 'dose', 'measure'],
+      pricing: this.pricingOf(r.proposal),
+    }));
+    const wells = [...this.snapshot.outcomes.map((o) => this.wellSpend(o)), ...running];
+    return campaignSpend(wells, this.snapshot.instrumentTimings).totalUsd;
+  }
+
+  private wellSpend(o: ExperimentOutcome): WellSpend {
+    return {
+      proposal: o.proposal,
+      location: o.location,
+      completedSteps: o.completedSteps ?? [],
+      pricing: this.pricingOf(o.proposal),
+    };
   }
 
   /** What the learner is told about the campaign's question (its config's design and goal). */
@@ -124,7 +164,7 @@ export class CampaignStateModel {
   }
 
   costOf(p: Proposal): number {
-    return experimentCostUsd(p.assay, p.doseMicromolar, this.pricingOf(p));
+    return experimentCostUsd(p.assay, p.doseMicromolar, this.pricingOf(p), this.snapshot.instrumentTimings);
   }
 
   // --- Commands from people (signal and update handlers call these; validators never change state) ---
@@ -231,7 +271,10 @@ export class CampaignStateModel {
       const chosen = treatments.slice(0, k);
       const lines = new Set(chosen.map((t) => t.cellLine));
       const batch = [...chosen, ...controls.filter((c) => lines.has(c.cellLine))];
-      const cost = batch.reduce((s, p) => s + this.costOf(p), 0);
+      // A batch opens a plate of its own: the wells it leaves empty are paid for too.
+      const emptyWells = Math.max(0, WELLS_PER_PLATE - batch.length);
+      const plate = (plateCostUsd(batch[0]!.assay) * emptyWells) / WELLS_PER_PLATE;
+      const cost = batch.reduce((s, p) => s + this.costOf(p), 0) + plate;
       if (cost <= available + 1e-9) return batch;
     }
     return undefined;
@@ -288,7 +331,12 @@ export class CampaignStateModel {
     this.running.delete(outcome.proposal.proposalId);
     this.waitingFor.delete(outcome.experimentWorkflowId);
     if (this.snapshot.outcomes.some((o) => o.proposal.proposalId === outcome.proposal.proposalId)) return;
-    this.snapshot.outcomes.push(outcome);
+    // The well's cost as the one cost model prices its steps done, at the lab's instrument timings.
+    const costUsd =
+      outcome.completedSteps === undefined
+        ? outcome.costUsd
+        : round6(Object.values(this.stepsCost(outcome)).reduce((s, v) => s + v, 0));
+    this.snapshot.outcomes.push({ ...outcome, costUsd });
   }
 
   /** Normalise a finished batch to its plate's vehicle controls. */
@@ -300,7 +348,6 @@ export class CampaignStateModel {
 
   status(): CampaignStatus {
     const outcomes = this.snapshot.outcomes;
-    const treatments = outcomes.filter((o) => !o.proposal.isControl);
     return {
       campaignId: this.campaignId,
       name: this.config.name,
@@ -309,7 +356,8 @@ export class CampaignStateModel {
       iteration: this.snapshot.iteration,
       maxIterations: this.config.maxIterations,
       experiments: {
-        done: treatments.filter((o) => o.status === 'succeeded').length,
+        // Every well counts in done, running and failed alike; controls says how many done were vehicle wells.
+        done: outcomes.filter((o) => o.status === 'succeeded').length,
         running: this.running.size,
         failed: outcomes.filter((o) => o.status === 'failed').length,
         controls: outcomes.filter((o) => o.proposal.isControl && o.status === 'succeeded').length,
@@ -352,14 +400,19 @@ export class CampaignStateModel {
   }
 
   spentByCategory(): Record<CostCategory, number> {
-    const totals = Object.fromEntries(COST_CATEGORIES.map((c) => [c, 0])) as Record<CostCategory, number>;
-    for (const o of this.snapshot.outcomes) {
-      const p = o.proposal;
-      const byCategory = costByCategory(p.assay, p.doseMicromolar, this.pricingOf(p), o.completedSteps ?? []);
-      for (const c of COST_CATEGORIES) totals[c] += byCategory[c];
-    }
-    for (const c of COST_CATEGORIES) totals[c] = round2(totals[c]);
-    return totals;
+    const { byCategory } = this.spend();
+    return Object.fromEntries(COST_CATEGORIES.map((c) => [c, round2(byCategory[c])])) as Record<CostCategory, number>;
+  }
+
+  private stepsCost(o: ExperimentOutcome): Record<CostCategory, number> {
+    const p = o.proposal;
+    return costByCategory(
+      p.assay,
+      p.doseMicromolar,
+      this.pricingOf(p),
+      o.completedSteps ?? [],
+      this.snapshot.instrumentTimings,
+    );
   }
 
   /** Instruments experiments are waiting for, with how many wait on each. */
@@ -387,6 +440,10 @@ export class CampaignStateModel {
 
 export function isTerminal(state: CampaignLifecycle): boolean {
   return !['running', 'paused', 'awaiting approval', 'waiting for a person'].includes(state);
+}
+
+function round6(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
 }
 
 function round2(usd: number): number {

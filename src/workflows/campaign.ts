@@ -16,9 +16,9 @@ import type { InventoryActivities } from '../activities/inventory-activities';
 import type { LabServiceActivities } from '../activities/lab-service-activities';
 import type { LearnerActivities } from '../activities/learner-activities';
 import type { CampaignConfig } from '../config/campaign-config';
-import { campaignDetailsMarkdown, type CampaignResults, type CampaignState } from '../domain/campaign-status';
+import type { CampaignResults, CampaignState } from '../domain/campaign-status';
+import { campaignDetailsMarkdown } from '../domain/campaign-status';
 import type { NotificationKind } from '../notifications/webhooks';
-import { pricingByCompound } from '../domain/lab-catalogue';
 import * as messages from '../temporal/messages';
 import { CAMPAIGN_STATUS } from '../temporal/search-attributes';
 import { incubatorWorkflowId, inventoryTaskQueue } from '../temporal/task-queues';
@@ -300,7 +300,7 @@ async function runCampaign(
   };
 
   setLifecycle(state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
-  state.snapshot.pricing ??= pricingByCompound(await describeLab());
+  if (!state.snapshot.pricing) state.learnLab(await describeLab());
 
   for (;;) {
     await holdWhilePaused();

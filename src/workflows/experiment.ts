@@ -1,6 +1,6 @@
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { INSTRUMENT_FAULT, NOT_RUN_STOPPED } from '../domain/failures';
-import { stepCosts, type CompoundPricing } from '../domain/costs';
+import { stepCosts, type CompoundPricing, type InstrumentTimings } from '../domain/costs';
 import type { Proposal, RawReadout, WellLocation } from '../domain/types';
 import * as messages from '../temporal/messages';
 
@@ -24,6 +24,8 @@ export interface ExperimentInput {
   protocol: { attachmentHours: number; treatmentHours: number; cellsPerWell: number };
   /** The lab's catalogue price of the compound, so the well reports what its steps cost. */
   compoundPricing?: CompoundPricing;
+  /** The instrument time each step is charged at (the lab's catalogue; absent: the built-in lab's). */
+  instrumentTimings?: InstrumentTimings;
   /** The plate's logical label, stable across reruns of the campaign (as on a barcode). */
   plateLabel?: string;
 }
@@ -53,7 +55,7 @@ export async function experimentWorkflow(input: ExperimentInput): Promise<Experi
   setHandler(messages.experimentPrioritySignal, () => undefined);
 
   const { proposal } = input;
-  const costs = stepCosts(proposal.assay, proposal.doseMicromolar, input.compoundPricing);
+  const costs = stepCosts(proposal.assay, proposal.doseMicromolar, input.compoundPricing, input.instrumentTimings);
   const costOf = { seed: costs.seedUsd, dose: costs.doseUsd, measure: costs.measureUsd };
   let spentUsd = 0;
   const completedSteps: string[] = [];

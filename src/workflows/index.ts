@@ -4,4 +4,3 @@ export { experimentWorkflow } from './experiment';
 export { incubatorWorkflow } from './incubator';
 export { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from './stockroom';
 export { plateWorkflow } from './plate';
-export { stockroomDeskWorkflow } from './stockroom-desk';

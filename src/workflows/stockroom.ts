@@ -14,7 +14,7 @@ export interface StockroomInput {
   labTaskQueue: string;
 }
 
-export function stockroom(labTaskQueue: string) {
+function stockroom(labTaskQueue: string) {
   return proxyActivities<InventoryActivities>({
     taskQueue: inventoryTaskQueue(labTaskQueue),
     startToCloseTimeout: '30 seconds',

@@ -20,7 +20,7 @@ import type { ItemDefinition } from '../../src/inventory/consumption';
 import { InventoryStore } from '../../src/inventory/inventory-store';
 import { stockForProfile } from '../../src/inventory/default-stock';
 import { builtinLabProfile, type LabProfile } from '../../src/config/lab-profile';
-import { incubatorWorkflowId, stockroomDeskWorkflowId, type OperationInstrument } from '../../src/temporal/task-queues';
+import { incubatorWorkflowId, type OperationInstrument } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
 
@@ -80,6 +80,9 @@ export async function withWorkers<T>(
     wrapDriver?: (driver: VirtualLab) => VirtualLab;
     labConfig?: LabConfig;
     labTaskQueue?: string;
+    orchestrationTaskQueue?: string;
+    /** An existing lab file (default a fresh one). */
+    labDbPath?: string;
     initialStock?: readonly ItemDefinition[];
     /** Instruments served from the start (default all); tests start the others themselves. */
     instruments?: readonly OperationInstrument[];
@@ -90,7 +93,7 @@ export async function withWorkers<T>(
   } = {},
 ): Promise<T> {
   const id = randomUUID().slice(0, 8);
-  const labDbPath = join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
+  const labDbPath = options.labDbPath ?? join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db');
   const profile = options.profile ?? builtinLabProfile();
   const labConfig = options.labConfig ?? builtinLabConfig();
   const base = createVirtualLab({ dbPath: labDbPath, profile, labConfig });
@@ -100,7 +103,7 @@ export async function withWorkers<T>(
   const drivers = options.drivers ? await options.drivers(driver, labDbPath) : undefined;
   const labTaskQueue = options.labTaskQueue ?? `test-lab-${id}`;
   const lab: RunningLab = {
-    orchestrationTaskQueue: `test-orchestration-${id}`,
+    orchestrationTaskQueue: options.orchestrationTaskQueue ?? `test-orchestration-${id}`,
     labTaskQueue,
     labDbPath,
     driver,
@@ -144,12 +147,11 @@ export async function withWorkers<T>(
     try {
       return await body(lab);
     } finally {
-      // The lab's incubator and stockroom desk live forever by design; end this test's ones.
-      for (const id of [incubatorWorkflowId(lab.labTaskQueue), stockroomDeskWorkflowId(lab.labTaskQueue)])
-        await env.client.workflow
-          .getHandle(id)
-          .terminate('test finished')
-          .catch(() => undefined);
+      // The lab's incubator workflow lives forever by design; end this test's one.
+      await env.client.workflow
+        .getHandle(incubatorWorkflowId(lab.labTaskQueue))
+        .terminate('test finished')
+        .catch(() => undefined);
     }
   };
   try {

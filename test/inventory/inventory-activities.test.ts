@@ -174,7 +174,7 @@ describe('inventoryReport', () => {
       ['doxorubicin', 0.022, 'µL'],
       ['DMSO', 0.0022, 'mL'],
       ['viability-reagent', 4, 'well'],
-      ['plate reader', 8, 's'],
+      ['plate reader', 2.5, 's'], // 4 wells × a 96th of a 60 s plate read
     ]);
     const perExperiment = experimentCostUsd('viability', 0.5, pricingOf('doxorubicin'));
     for (const x of a?.experiments ?? []) expect(x.totalUsd).toBeCloseTo(perExperiment, 5);

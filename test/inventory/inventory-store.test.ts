@@ -246,8 +246,11 @@ describe('the lab file', () => {
         'inventory_operations',
         'inventory_plates',
         'inventory_restocks',
+        'inventory_schema',
         'operations',
       ]);
+      // Every migration applied once, in order.
+      expect(db.prepare('SELECT version FROM inventory_schema ORDER BY version').pluck().all()).toEqual([1, 2]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();

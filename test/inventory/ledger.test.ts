@@ -145,7 +145,7 @@ describe('ledger totals', () => {
     expect(mine.byCategory.compound).toBeCloseTo(mg * 40, 6);
     expect(mine.byCategory.DMSO).toBeCloseTo(0.00055 * 0.45, 5);
     expect(mine.byCategory.reagents).toBeCloseTo(0.35, 6);
-    expect(mine.byCategory['instrument time']).toBeCloseTo((2 * 8 * 30 + 2 * 20) / 3600, 6);
+    expect(mine.byCategory['instrument time']).toBeCloseTo((2 * 8 * 30 + (60 / 96) * 20) / 3600, 6); // 2 transfers + a 96th of a plate read
     expect(formatBreakdown(mine)).toMatch(
       /^\$1\.\d\d: plates \$0\.04 · tips \$0\.54 · media \$0\.01 · compound \$0\.\d\d/,
     );

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CampaignResults } from '../../src/domain/campaign-status';
-import { experimentCostUsd } from '../../src/domain/costs';
+import { campaignSpend, experimentCostUsd } from '../../src/domain/costs';
 import type { ExperimentOutcome } from '../../src/domain/types';
 import { auditCampaign, compareRuns } from '../../src/lab/campaign-audit';
 import { LabStore } from '../../src/lab/lab-store';
@@ -52,10 +52,18 @@ async function cleanCampaign(): Promise<{ dbPath: string; results: CampaignResul
         plan.doseMicromolar,
         isControl ? undefined : compoundPricing(PROFILE, plan.compound),
       ),
+      completedSteps: ['seed', 'dose', 'measure'],
       iteration: 1,
     });
   }
-  const spentUsd = Math.round(outcomes.reduce((s, o) => s + o.costUsd, 0) * 100) / 100;
+  // As `status` charges it: the wells, plus the 93 wells of the opened plate left empty.
+  const spend = campaignSpend(
+    outcomes.map((o) => ({
+      ...o,
+      pricing: o.proposal.isControl ? undefined : compoundPricing(PROFILE, o.proposal.compound),
+    })),
+  );
+  const spentUsd = Math.round(spend.totalUsd * 100) / 100;
   const results = { status: { spentUsd, estimates: [], iteration: 1 }, outcomes } as unknown as CampaignResults;
   return { dbPath, results, lab };
 }

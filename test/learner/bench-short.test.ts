@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchReport } from '../../bench/learner/bench';
 
 /**
@@ -12,14 +12,18 @@ describe('learner benchmark, short version', () => {
   const metric = (scenario: string, arm: string) =>
     report.metrics.find((m) => m.scenario === scenario && m.arm === arm)!;
 
-  it('runs every arm and scenario and prints a table', async () => {
+  // Every test reads the one report, so each runs on its own (`-t`, a shuffled order) as well as in sequence.
+  beforeAll(async () => {
     report = await runBench({ curves: 30, portfolios: 1, seed: 1, workers: 2, full: false });
+  }, 180_000);
+
+  it('runs every arm and scenario and prints a table', () => {
     console.log(report.table);
     for (const t of report.targets) console.log(`${t.holds ? 'PASS' : 'FAIL'}  ${t.name}: ${t.detail}`);
     expect(report.metrics.filter((m) => m.scenario === 'base')).toHaveLength(11);
     expect(report.metrics.filter((m) => m.scenario === 'harsh')).toHaveLength(11);
     expect(report.table).toContain('learner-12');
-  }, 180_000);
+  });
 
   it('base: the learner at 12 wells is within reach of the 24-well standard and beats random doses', () => {
     // Loose on purpose: on 30 curves one or two shallow partial curves set the RMSE (the full

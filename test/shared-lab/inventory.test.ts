@@ -49,8 +49,9 @@ describe('lab inventory', () => {
         const after = await inventoryReport(opts, `campaign-${config.name}`);
         expect(after.items.find((i) => i.item === ITEMS.tips)?.level).toBe(96 + 10 - 18);
         const usage = after.campaigns.find((c) => c.campaignId === `campaign-${config.name}`)!;
-        // The ledger charges the whole plate; the campaign's budget charges a 1/96 share per well.
-        expect(usage.totalUsd - usage.unusedPlateWellsUsd).toBeCloseTo(results.status.spentUsd, 1);
+        // One cost model: the ledger and the campaign's status both charge the whole plate.
+        expect(usage.unusedWells).toBe(96 - results.outcomes.length);
+        expect(usage.totalUsd).toBeCloseTo(results.status.spentUsd, 2);
       },
       { initialStock },
     );

@@ -81,6 +81,6 @@ describe('plate-step instrument time', () => {
     // 12 dilutions to prepare + 12 wells that each differ from their column neighbours.
     expect((dosePlateSeconds(config, distinct) - 30) / 14).toBe(24);
     expect(readPlateSeconds(config, 96)).toBe(60);
-    expect(imagePlateSeconds(config, 10)).toBe(10 * (2 + 4 * 2 * 1));
+    expect(imagePlateSeconds(config, 10)).toBe(10 * (5 + 9 * 3 * 1)); // DOMAIN: 3 channels × 9 sites, 1 s each, 5 s per well
   });
 });

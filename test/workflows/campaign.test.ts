@@ -1,6 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCampaign } from '../../src/client/campaign-client';
+import { PRICES } from '../../src/domain/prices';
 import { INSTRUMENT_OFFLINE, LabFault } from '../../src/lab/driver';
 import type { VirtualLab } from '../../src/lab/virtual-lab';
 import { LabStore } from '../../src/lab/lab-store';
@@ -143,12 +144,13 @@ describe('campaign workflow on the real dev server', () => {
 
   it('ends with "budget exhausted" without ever spending beyond the budget', async () => {
     await withWorkers(env, async (lab) => {
-      // One batch (4 treatments + 2 controls) costs about $6.5: $10 fits one batch and a shrunken second.
-      const config = testConfig({ maxIterations: 10, budgetUsd: 10 });
+      // One batch (4 treatments + 2 controls) costs about $6.5 of wells plus $3.75 for the 90 wells
+      // of its plate left empty (plates are charged whole): $18 fits one batch and a shrunken second.
+      const config = testConfig({ maxIterations: 10, budgetUsd: 18 });
       const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
       const results = await handle.result();
       expect(results.status.state).toBe('budget exhausted');
-      expect(results.status.spentUsd).toBeLessThanOrEqual(10);
+      expect(results.status.spentUsd).toBeLessThanOrEqual(18);
       expect(results.status.iteration).toBeGreaterThanOrEqual(2);
       const second = results.outcomes.filter((o) => o.iteration === 2 && !o.proposal.isControl);
       expect(second.length).toBeGreaterThan(0);
@@ -199,8 +201,8 @@ describe('campaign workflow on the real dev server', () => {
           expect(f.costUsd).toBeGreaterThan(0); // seeding and dosing were done and paid for
         }
         expect(results.status.experiments.failed).toBe(failed.length);
-        const failedTreatments = failed.filter((f) => !f.proposal.isControl).length;
-        expect(results.status.experiments.done).toBe(16 - failedTreatments);
+        // done, running and failed count every well, vehicle controls included.
+        expect(results.status.experiments.done).toBe(results.outcomes.length - failed.length);
       },
       { profile: profileWithFaults({ contaminationRate: 0.25, transientErrorRate: 0 }) },
     );
@@ -274,8 +276,12 @@ describe('campaign workflow on the real dev server', () => {
       expect(results.status.budgetUsd).toBe(800);
       expect(results.outcomes.filter((o) => !o.proposal.isControl)).toHaveLength(8 * 6);
       expect(new Set(results.outcomes.map((o) => o.proposal.proposalId)).size).toBe(results.outcomes.length);
-      const spent = results.outcomes.reduce((s, o) => s + o.costUsd, 0);
-      expect(results.status.spentUsd).toBeCloseTo(spent, 2);
+      // The wells, plus the empty wells of each batch's plate: plates are charged whole.
+      const wells = results.outcomes.reduce((s, o) => s + o.costUsd, 0);
+      const plates = new Map<string, number>();
+      for (const o of results.outcomes) plates.set(o.location.plateId, (plates.get(o.location.plateId) ?? 0) + 1);
+      const unused = [...plates.values()].reduce((s, n) => s + (PRICES.plate96PlainUsd * (96 - n)) / 96, 0);
+      expect(results.status.spentUsd).toBeCloseTo(wells + unused, 1);
     });
   });
 });
