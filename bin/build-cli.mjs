@@ -3,7 +3,7 @@
 // is newer. Packages stay external (resolved from node_modules at run time); the report module
 // is a separate chunk, loaded only by `cellos report`. Usable alone: `npm run build:cli`.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -56,10 +56,15 @@ export async function buildCli() {
   });
   // The codec's failure converter is loaded by path (next to the module that names it).
   copyFileSync(join(ROOT, 'src/temporal/codec/failure-converter.cjs'), join(staging, 'failure-converter.cjs'));
-  writeFileSync(join(staging, 'built-from.json'), JSON.stringify({ sourcesNewestMs: started }));
-  mkdirSync(dirname(DIST), { recursive: true });
-  rmSync(DIST, { recursive: true, force: true });
-  renameSync(staging, DIST);
+  // Move the files in one by one, each rename atomic, chunks before the entry and the stamp last:
+  // a `cellos` running meanwhile sees an old or a new file, never none. Chunk names carry a
+  // content hash, so an old entry still finds its old chunks (they are left in place).
+  mkdirSync(DIST, { recursive: true });
+  const files = readdirSync(staging).sort((a, b) => Number(a === 'cli.mjs') - Number(b === 'cli.mjs'));
+  for (const f of files) renameSync(join(staging, f), join(DIST, f));
+  rmSync(staging, { recursive: true, force: true });
+  writeFileSync(`${STAMP}.tmp-${process.pid}`, JSON.stringify({ sourcesNewestMs: started }));
+  renameSync(`${STAMP}.tmp-${process.pid}`, STAMP);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
