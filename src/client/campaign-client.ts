@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import { type CampaignConfig, MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { COST_CATEGORIES } from '../domain/costs';
 import { temporalSettings } from '../temporal/connection';
 import {
@@ -102,8 +103,6 @@ export function campaignStartOptions(opts: CampaignClientOptions, config: Campai
     ] as Parameters<typeof campaignWorkflow>,
     staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
     priority: { priorityKey: config.priority, fairnessKey: campaignId },
-    // What `status` shows of a campaign whose delayed start is still ahead (it has run no code yet).
-    memo: { campaign: { name: config.name, maxIterations: config.maxIterations, budgetUsd: config.budgetUsd } },
     typedSearchAttributes: [
       { key: CAMPAIGN_ID, value: campaignId },
       { key: CAMPAIGN_STATUS, value: 'running' },
@@ -222,12 +221,22 @@ export async function campaignView(opts: CampaignClientOptions, id: string): Pro
   if (d.status.name !== 'RUNNING') return { ...base, running: false, status: (await campaignResults(opts, id)).status };
   // A delayed start has run no workflow code yet: nothing answers a query until it starts.
   if (d.executionTime && d.executionTime.getTime() > Date.now() && d.historyLength <= 2) {
-    const memo = (d.memo?.campaign ?? {}) as { name?: string; maxIterations?: number; budgetUsd?: number };
+    // Its config is its input, the first event of its history (decoded with this client's codec).
+    const history = await handle.fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const [started] = (await decodeArrayFromPayloads(opts.client.options.loadedDataConverter, payloads).catch(
+      () => [],
+    )) as [{ config?: CampaignConfig }?];
+    const known = {
+      name: started?.config?.name,
+      maxIterations: started?.config?.maxIterations,
+      budgetUsd: started?.config?.budgetUsd,
+    };
     return {
       ...base,
       running: true,
       startsAt: d.executionTime,
-      status: scheduledStatus(handle.workflowId, d.executionTime, memo),
+      status: scheduledStatus(handle.workflowId, d.executionTime, known),
     };
   }
   return { ...base, running: true, status: await handle.query(statusQuery) };
@@ -236,20 +245,20 @@ export async function campaignView(opts: CampaignClientOptions, id: string): Pro
 function scheduledStatus(
   campaignId: string,
   startsAt: Date,
-  memo: { name?: string; maxIterations?: number; budgetUsd?: number },
+  known: { name?: string; maxIterations?: number; budgetUsd?: number },
 ): CampaignStatus {
   return {
     campaignId,
-    name: memo.name ?? campaignId.replace(/^campaign-/, ''),
+    name: known.name ?? campaignId.replace(/^campaign-/, ''),
     state: 'scheduled',
     detail: `starts at ${startsAt.toISOString()} (in ${formatDuration(startsAt.getTime() - Date.now())})`,
     iteration: 0,
-    maxIterations: memo.maxIterations ?? 0,
+    maxIterations: known.maxIterations ?? 0,
     experiments: { done: 0, running: 0, failed: 0, controls: 0 },
     spentUsd: 0,
     spentByCategory: Object.fromEntries(COST_CATEGORIES.map((c) => [c, 0])) as CampaignStatus['spentByCategory'],
     committedUsd: 0,
-    budgetUsd: memo.budgetUsd ?? 0,
+    budgetUsd: known.budgetUsd ?? 0,
     paused: false,
     stopRequested: false,
     estimates: [],
