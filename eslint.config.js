@@ -36,7 +36,7 @@ export const WORKFLOW_BUNDLE_FILES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'var/**', 'bench/results/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', '.tools/**', 'var/**', 'dist/**', 'bench/results/**', 'test/fixtures/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -12,7 +12,7 @@ import { loadLabProfileFile } from '../src/config/lab-profile';
 import { ConfigError } from '../src/config/validation';
 import { describeLab } from '../src/client/stockroom-client';
 import { isTerminal } from '../src/workflows/campaign-state';
-import { LOCAL_ADDRESS, ensureLocalServer, stopLocalServer } from '../src/devserver/local-server';
+import { ensureLocalServer, localPorts, stopLocalServer } from '../src/devserver/local-server';
 import { stopProcess } from '../src/devserver/dev-server';
 import { clientTelemetryOptions } from '../src/telemetry/client';
 
@@ -34,8 +34,12 @@ export function parseDemoArgs(argv: string[]): { configPath: string; profilePath
     if (arg === '--lab-profile') {
       profilePath = argv[++i];
       if (!profilePath) throw new Error('--lab-profile needs the path of a lab-profile YAML file');
-    } else if (arg.startsWith('-'))
-      throw new Error(`unknown option "${arg}"; usage: npm run demo -- [config.yaml] [--lab-profile FILE]`);
+    } else if (arg === '--port' || arg === '--ui-port')
+      i++; // read by localPorts
+    else if (arg.startsWith('-'))
+      throw new Error(
+        `unknown option "${arg}"; usage: npm run demo -- [config.yaml] [--lab-profile FILE] [--port N] [--ui-port N]`,
+      );
     else if (configPath) throw new Error(`one config at a time (got "${configPath}" and "${arg}")`);
     else configPath = arg;
   }
@@ -51,17 +55,18 @@ async function main(): Promise<void> {
   // Everything local is checked before anything starts: a bad config or profile starts nothing.
   const config = loadCampaignConfigFile(configPath);
   if (profilePath) loadLabProfileFile(profilePath);
-  const { started } = await ensureLocalServer();
+  const { started, address, uiUrl } = await ensureLocalServer(console.log, localPorts(process.argv.slice(2)));
+  process.env.CELLOS_UI_URL ??= uiUrl; // the links printed below point at this server's Web UI
   const env = {
     ...process.env,
-    TEMPORAL_ADDRESS: LOCAL_ADDRESS,
+    TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
     ...(profilePath ? { CELLOS_LAB_PROFILE: profilePath } : {}),
   };
   const workers = [startWorker('orchestration', env), startWorker('lab', env)];
   try {
     await Promise.all(workers.map((w) => w.ready));
-    const connection = await Connection.connect({ address: LOCAL_ADDRESS });
+    const connection = await Connection.connect({ address });
     const client = new Client({ connection, namespace: 'default', ...(await clientTelemetryOptions('demo')) });
     const opts = { client };
     const lab = await describeLab(opts);

@@ -1,12 +1,15 @@
-import { ensureLocalServer, stopLocalServer } from '../src/devserver/local-server';
+import { ensureLocalServer, localPorts, stopLocalServer } from '../src/devserver/local-server';
 
-// `npm run server` starts the local dev server in the background; `npm run server:stop` stops it.
+// `npm run server [-- --port N --ui-port M]` starts the local dev server in the background (also
+// CELLOS_TEMPORAL_PORT / CELLOS_UI_PORT); `npm run server:stop` stops it.
 const command = process.argv[2];
 if (command === 'start') {
-  ensureLocalServer()
-    .then(({ started }) =>
-      console.log(started ? 'dev server running on 127.0.0.1:7233' : 'dev server already running on 127.0.0.1:7233'),
-    )
+  Promise.resolve()
+    .then(() => ensureLocalServer(console.log, localPorts(process.argv.slice(3))))
+    .then(({ started, address, uiUrl }) => {
+      console.log(`dev server ${started ? 'running' : 'already running'} on ${address}; Web UI: ${uiUrl}`);
+      if (address !== '127.0.0.1:7233') console.log(`for the CLI and workers: export TEMPORAL_ADDRESS=${address}`);
+    })
     .catch((err) => {
       console.error(`error: ${(err as Error).message}`);
       process.exit(1);

@@ -8,8 +8,9 @@ import {
 } from '@temporalio/client';
 import { type CampaignConfig, MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-config';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { COST_CATEGORIES } from '../domain/costs';
 import { temporalSettings } from '../temporal/connection';
-import { clientTelemetryOptions } from '../telemetry/client';
 import {
   approveBatchUpdate,
   confirmActionUpdate,
@@ -50,7 +51,11 @@ export interface CampaignClientOptions {
 
 export async function connectClient(): Promise<Client> {
   const settings = temporalSettings();
-  const telemetry = await clientTelemetryOptions(); // codec keys and tracing; a bad keys file is a ConfigError
+  // Codec keys and tracing; a bad keys file is a ConfigError. Loaded only when configured: the
+  // key-file parser pulls in YAML and zod, which a plain `cellos status` need not pay for.
+  const telemetry = wantsTelemetry(process.env)
+    ? await (await import('../telemetry/client')).clientTelemetryOptions()
+    : {};
   try {
     const connection = await Connection.connect({ ...settings.connectionOptions, connectTimeout: 5_000 });
     return new Client({ connection, namespace: settings.namespace, ...telemetry });
@@ -59,6 +64,13 @@ export async function connectClient(): Promise<Client> {
       `cannot reach Temporal at ${settings.address} (${(err as Error).message}). Start the dev server with "npm run server" or set TEMPORAL_ADDRESS.`,
     );
   }
+}
+
+/** Any codec or tracing setting (CELLOS_CODEC_*, OTEL_*, CELLOS_TRACES_FILE) means: load the telemetry options. */
+export function wantsTelemetry(env: NodeJS.ProcessEnv): boolean {
+  return Object.keys(env).some(
+    (k) => k.startsWith('CELLOS_CODEC_') || k.startsWith('OTEL_') || k === 'CELLOS_TRACES_FILE',
+  );
 }
 
 export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -86,6 +98,7 @@ export function campaignStartOptions(opts: CampaignClientOptions, config: Campai
         config,
         labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab,
         ...(searchableNames ? {} : { searchableNames }),
+        outputs: true, // the report at the end, webhooks, the wait alert
       },
     ] as Parameters<typeof campaignWorkflow>,
     staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
@@ -109,17 +122,29 @@ export async function startCampaign(
   config: CampaignConfig,
   campaignId: string,
   startDelayMs?: number,
+  { rerun = false }: { rerun?: boolean } = {},
 ): Promise<WorkflowHandle<typeof campaignWorkflow>> {
   try {
     return await opts.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignId,
       ...campaignStartOptions(opts, config, campaignId),
+      // A finished campaign's id names its results: starting it again must be asked for (--rerun).
+      workflowIdReusePolicy: rerun ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
       // A delayed start is Temporal's own durable timer: nothing has to stay up until then.
       ...(startDelayMs ? { startDelay: startDelayMs } : {}),
     });
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new CliError(`a campaign with id "${campaignId}" is already running; stop it first or choose another --id`);
+      const running = await opts.client.workflow
+        .getHandle(campaignId)
+        .describe()
+        .then((d) => d.status.name === 'RUNNING')
+        .catch(() => true);
+      throw new CliError(
+        running
+          ? `a campaign with id "${campaignId}" is already running; stop it first or choose another --id`
+          : `campaign "${campaignId}" has already run and its results are kept under that id; start it again with --rerun (the new run replaces it in "cellos status"), or choose another --id`,
+      );
     }
     throw err;
   }
@@ -130,6 +155,11 @@ export async function findCampaign(
   opts: CampaignClientOptions,
   id: string,
 ): Promise<WorkflowHandle<typeof campaignWorkflow>> {
+  return (await findCampaignDescribed(opts, id)).handle;
+}
+
+/** findCampaign with the description it read on the way (one round trip fewer for status). */
+async function findCampaignDescribed(opts: CampaignClientOptions, id: string) {
   if (!CAMPAIGN_ID_PATTERN.test(id)) throw new CliError(`"${id}" is not a valid campaign id`, 2);
   const candidates = id.startsWith('campaign-') ? [id] : [id, `campaign-${id}`];
   for (const candidate of candidates) {
@@ -137,7 +167,7 @@ export async function findCampaign(
     try {
       const description = await handle.describe();
       if (description.type !== 'campaignWorkflow') continue;
-      return handle;
+      return { handle, description };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) continue;
       throw err;
@@ -170,9 +200,84 @@ export async function campaignResults(opts: CampaignClientOptions, id: string): 
 }
 
 export async function campaignStatus(opts: CampaignClientOptions, id: string): Promise<CampaignStatus> {
-  const handle = await findCampaign(opts, id);
-  if (await isRunning(handle)) return handle.query(statusQuery);
-  return (await campaignResults(opts, id)).status;
+  return (await campaignView(opts, id)).status;
+}
+
+/** A campaign's status with what the Temporal server knows of its run (for `watch` and the worker check). */
+export interface CampaignView {
+  status: CampaignStatus;
+  running: boolean;
+  startTime: Date;
+  /** When a delayed start is still ahead: the time it starts. */
+  startsAt?: Date;
+  /** The orchestration task queue the campaign runs on. */
+  taskQueue: string;
+}
+
+export async function campaignView(opts: CampaignClientOptions, id: string): Promise<CampaignView> {
+  const { handle, description: d } = await findCampaignDescribed(opts, id);
+  const base = { startTime: d.startTime, taskQueue: d.taskQueue };
+  if (d.status.name === 'COMPLETED') return { ...base, running: false, status: (await handle.result()).status };
+  if (d.status.name !== 'RUNNING') return { ...base, running: false, status: (await campaignResults(opts, id)).status };
+  // A delayed start has run no workflow code yet: nothing answers a query until it starts.
+  if (d.executionTime && d.executionTime.getTime() > Date.now() && d.historyLength <= 2) {
+    // Its config is its input, the first event of its history (decoded with this client's codec).
+    const history = await handle.fetchHistory();
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const [started] = (await decodeArrayFromPayloads(opts.client.options.loadedDataConverter, payloads).catch(
+      () => [],
+    )) as [{ config?: CampaignConfig }?];
+    const known = {
+      name: started?.config?.name,
+      maxIterations: started?.config?.maxIterations,
+      budgetUsd: started?.config?.budgetUsd,
+    };
+    return {
+      ...base,
+      running: true,
+      startsAt: d.executionTime,
+      status: scheduledStatus(handle.workflowId, d.executionTime, known),
+    };
+  }
+  return { ...base, running: true, status: await handle.query(statusQuery) };
+}
+
+function scheduledStatus(
+  campaignId: string,
+  startsAt: Date,
+  known: { name?: string; maxIterations?: number; budgetUsd?: number },
+): CampaignStatus {
+  return {
+    campaignId,
+    name: known.name ?? campaignId.replace(/^campaign-/, ''),
+    state: 'scheduled',
+    detail: `starts at ${startsAt.toISOString()} (in ${formatDuration(startsAt.getTime() - Date.now())})`,
+    iteration: 0,
+    maxIterations: known.maxIterations ?? 0,
+    experiments: { done: 0, running: 0, failed: 0, controls: 0 },
+    spentUsd: 0,
+    spentByCategory: Object.fromEntries(COST_CATEGORIES.map((c) => [c, 0])) as CampaignStatus['spentByCategory'],
+    committedUsd: 0,
+    budgetUsd: known.budgetUsd ?? 0,
+    paused: false,
+    stopRequested: false,
+    estimates: [],
+    runs: 0,
+    waitingFor: [],
+    priorityKey: 3,
+    rejections: [],
+  };
+}
+
+/** "3 h 20 min", "45 s": a duration as a person reads it. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 90) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return `${h} h ${min % 60} min`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
 export async function pauseCampaign(opts: CampaignClientOptions, id: string, reason?: string): Promise<CampaignStatus> {

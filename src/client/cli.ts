@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadCampaignConfigFile, type CampaignConfig } from '../config/campaign-config';
-import { checkConfigAgainstLab } from '../config/lab-check';
+import type { CampaignConfig } from '../config/campaign-config';
 import { ConfigError } from '../config/validation';
-import { webUiUrl, temporalSettings } from '../temporal/connection';
 import {
   CliError,
   approveBatch,
@@ -11,7 +9,7 @@ import {
   setCampaignPriority,
   campaignIdFor,
   campaignResults,
-  campaignStatus,
+  campaignView,
   connectClient,
   listCampaigns,
   pauseCampaign,
@@ -22,7 +20,17 @@ import {
   type CampaignClientOptions,
 } from './campaign-client';
 import { parseRestockRequest } from '../activities/inventory-activities';
-import { formatInventory, formatList, formatResults, formatSchedules, formatStatus, resultsCsv } from './format';
+import {
+  csvCell,
+  formatEstimatesTable,
+  formatInventory,
+  formatList,
+  formatResults,
+  formatSchedules,
+  formatStatus,
+  resultsCsv,
+  resultsPrism,
+} from './format';
 import {
   checkStockroomKey,
   describeLab,
@@ -31,6 +39,9 @@ import {
   type StockroomCallOptions,
 } from './stockroom-client';
 import { reportCommand } from './report-command';
+import { campaignUrl } from './ui-url';
+import { renderWatch, watchCampaign, watchFrame } from './watch';
+import { campaignWorkerWarnings } from './workers-check';
 import {
   createCampaignSchedule,
   deleteCampaignSchedule,
@@ -42,13 +53,16 @@ import {
 export const USAGE = `cellos — run autonomous dose-response campaigns on Temporal
 
 Usage:
-  cellos start <config.yaml> [--id ID]    validate a campaign config and start it
-  cellos status <id> [--json]             iteration, experiments, spend, estimates per pair
+  cellos start <config.yaml> [--id ID] [--rerun]   validate a campaign config and start it
+                                          (--rerun: start a finished campaign's id again)
+  cellos status <id> [--json]             batch, wells, spend, estimates per pair, report path
+  cellos watch <id> [--interval S]        live view until the campaign ends: wells, spend, ETA, waits
   cellos pause <id> [--reason TEXT]       no new experiment starts; running ones finish
   cellos resume <id>                      continue a paused campaign
   cellos budget <id> <usd>                change the budget (refused below what is spent)
   cellos stop <id> [--reason TEXT]        running experiments finish, then the campaign ends
-  cellos results <id> [--json | --csv]    every experiment's readout, normalised response and cost
+  cellos results <id> [--json | --csv | --format prism]   every well's readout, normalised response and cost
+  cellos results <id> --estimates [--json | --csv]      the IC50 table: relative and absolute IC50, intervals
   cellos list                             campaigns and their states (waiting ones say so)
   cellos approve <id>                     approve the batch waiting for approval
   cellos reject <id> --reason TEXT        reject it; the learner never proposes those wells again
@@ -56,7 +70,7 @@ Usage:
   cellos priority <id> <1-5>              1 is highest; takes effect for operations not yet queued
   cellos start <config.yaml> --at TIME    start later (ISO 8601, e.g. 2026-11-26T08:00:00Z)
   cellos schedule create <config.yaml> --cron "0 2 * * *" [--id ID]   a recurring campaign
-  cellos schedule list | pause <id> | resume <id> | delete <id>
+  cellos schedule list | pause <id> | resume <id> | delete <id>   (<id>: schedule-<name> or <name>)
   cellos inventory [--campaign ID] [--json] [--key KEY] [--wait SECONDS]
                                           stock levels and what each campaign used and spent
   cellos restock <item> <amount> [--lot LOT] [--concentration µM] [--key KEY] [--wait SECONDS]
@@ -76,7 +90,11 @@ interface CommandSpec {
 }
 
 const COMMANDS: Record<string, CommandSpec> = {
-  start: { positionals: ['config.yaml'], options: { id: { type: 'string' }, at: { type: 'string' } } },
+  start: {
+    positionals: ['config.yaml'],
+    options: { id: { type: 'string' }, at: { type: 'string' }, rerun: { type: 'boolean' } },
+  },
+  watch: { positionals: ['id'], options: { interval: { type: 'string' } } },
   approve: { positionals: ['id'], options: {} },
   reject: { positionals: ['id'], options: { reason: { type: 'string' } } },
   confirm: { positionals: ['id'], options: {} },
@@ -109,7 +127,15 @@ const COMMANDS: Record<string, CommandSpec> = {
   resume: { positionals: ['id'], options: {} },
   budget: { positionals: ['id', 'usd'], options: {} },
   stop: { positionals: ['id'], options: { reason: { type: 'string' } } },
-  results: { positionals: ['id'], options: { json: { type: 'boolean' }, csv: { type: 'boolean' } } },
+  results: {
+    positionals: ['id'],
+    options: {
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      estimates: { type: 'boolean' },
+      format: { type: 'string' },
+    },
+  },
   list: { positionals: [], options: { json: { type: 'boolean' } } },
   report: { positionals: ['id'], options: { out: { type: 'string' } } },
 };
@@ -147,7 +173,37 @@ export function parseCommand(argv: string[]): {
     );
   }
   if (parsed.values.json && parsed.values.csv) throw new CliError(`${command}: choose one of --json and --csv`, 2);
-  return { command, args: parsed.positionals, flags: parsed.values };
+  const flags: Record<string, string | boolean | undefined> = parsed.values;
+  if (command === 'results') flags.format = resultsFormat(flags);
+  return { command, args: parsed.positionals, flags };
+}
+
+const RESULTS_FORMATS = ['table', 'csv', 'json', 'prism'] as const;
+
+/** `--json`, `--csv` and `--format X` are one choice; prism is a layout of wells, not of estimates. */
+function resultsFormat(flags: Record<string, string | boolean | undefined>): (typeof RESULTS_FORMATS)[number] {
+  const named = flags.format as string | undefined;
+  if (named !== undefined && !(RESULTS_FORMATS as readonly string[]).includes(named))
+    throw new CliError(`results: --format "${named}" is not allowed; allowed: ${RESULTS_FORMATS.join(', ')}`, 2);
+  const short = flags.json ? 'json' : flags.csv ? 'csv' : undefined;
+  if (named !== undefined && short !== undefined && named !== short)
+    throw new CliError(`results: choose one of --${short} and --format ${named}`, 2);
+  const format = (named ?? short ?? 'table') as (typeof RESULTS_FORMATS)[number];
+  if (format === 'prism' && flags.estimates)
+    throw new CliError(
+      'results: --format prism lays out the wells (dose as X, a Y column per pair); leave out --estimates',
+      2,
+    );
+  return format;
+}
+
+/** `watch --interval S`: seconds between redraws, 0.5 to 600 (default 2). */
+export function parseInterval(text: string | undefined): number {
+  if (text === undefined) return 2_000;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || seconds < 0.5 || seconds > 600)
+    throw new CliError(`--interval: "${text}" is not allowed; give seconds between redraws, from 0.5 to 600`, 2);
+  return seconds * 1000;
 }
 
 export function parsePriority(text: string): number {
@@ -199,6 +255,7 @@ export function parseUsd(text: string): number {
 
 /** Refuses (exit 2) what the lab cannot do; prints the lab's warnings (a stock that may run short). */
 async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig, out: Out): Promise<void> {
+  const { checkConfigAgainstLab } = await import('../config/lab-check');
   const catalogue = await describeLab(opts);
   const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
   if (problems.length > 0)
@@ -213,7 +270,10 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     return 0;
   }
   // Validate everything local before connecting: a bad config starts nothing.
-  const config = command === 'start' || command === 'schedule create' ? loadCampaignConfigFile(args[0]!) : undefined;
+  const config =
+    command === 'start' || command === 'schedule create'
+      ? (await import('../config/campaign-config')).loadCampaignConfigFile(args[0]!)
+      : undefined;
   const campaignId = config ? campaignIdFor(config, flags.id as string | undefined) : undefined;
   const budget = command === 'budget' ? parseUsd(args[1]!) : undefined;
   const priority = command === 'priority' ? parsePriority(args[1]!) : undefined;
@@ -229,6 +289,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
   if (restockRequest) parseRestockRequest(restockRequest);
   const stockroomCall = command === 'restock' || command === 'inventory' ? parseStockroomCall(flags) : undefined;
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
+  const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;
   if (command === 'reject' && !(typeof flags.reason === 'string' && flags.reason.trim() !== ''))
     throw new CliError('reject: --reason "…" is required: the learner and the record need to know why', 2);
   if (command === 'schedule create' && !(typeof flags.cron === 'string' && flags.cron.trim() !== ''))
@@ -243,20 +304,32 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     switch (command) {
       case 'start': {
         await checkWithLab(opts, config!, out);
-        const handle = await startCampaign(opts, config!, campaignId!, startDelayMs);
+        const handle = await startCampaign(opts, config!, campaignId!, startDelayMs, { rerun: flags.rerun === true });
         out(
           startDelayMs
             ? `scheduled ${handle.workflowId} to start at ${new Date(Date.now() + startDelayMs).toISOString()}`
             : `started ${handle.workflowId}`,
         );
-        out(`watch:  cellos status ${handle.workflowId}`);
+        out(`watch:  cellos watch ${handle.workflowId}`);
         out(`web UI: ${campaignUrl(handle.workflowId)}`);
         return 0;
       }
       case 'status': {
-        const status = await campaignStatus(opts, args[0]!);
-        out(flags.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        const view = await campaignView(opts, args[0]!);
+        const warnings =
+          view.running && view.status.state !== 'scheduled'
+            ? await campaignWorkerWarnings(opts, view.taskQueue, view.status.learnerSettings?.assay)
+            : [];
+        if (flags.json) out(JSON.stringify(warnings.length > 0 ? { ...view.status, warnings } : view.status, null, 2));
+        else out([formatStatus(view.status), ...warnings.map((w) => `warning    ${w}`)].join('\n'));
         return 0;
+      }
+      case 'watch': {
+        const status = await watchCampaign(opts, args[0]!, (t) => process.stdout.write(t), {
+          intervalMs: watchInterval!,
+          tty: process.stdout.isTTY === true,
+        });
+        return status.state === 'failed' ? 1 : 0;
       }
       case 'pause': {
         const status = await pauseCampaign(opts, args[0]!, flags.reason as string | undefined);
@@ -279,19 +352,46 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'stop': {
         const status = await stopCampaign(opts, args[0]!, flags.reason as string | undefined);
-        out(
-          `${status.campaignId}: stop requested; ${status.experiments.running} running experiment(s) will finish first`,
-        );
+        out(`${status.campaignId}: stop requested; running wells finish first, no new ones start`);
+        out(renderWatch(await watchFrame(opts, status.campaignId), { stopping: true }));
+        out(`follow it to the end: cellos watch ${status.campaignId}`);
         return 0;
       }
       case 'results': {
         const results = await campaignResults(opts, args[0]!);
-        out(flags.json ? JSON.stringify(results, null, 2) : flags.csv ? resultsCsv(results) : formatResults(results));
+        const format = flags.format as string;
+        if (flags.estimates) {
+          // The refit (the learner) is loaded only for --estimates.
+          const { estimatesTable, estimatesCsv } = await import('../report/estimates');
+          const t = estimatesTable(results);
+          out(
+            format === 'json'
+              ? JSON.stringify(t, null, 2)
+              : format === 'csv'
+                ? estimatesCsv(t, csvCell)
+                : formatEstimatesTable(t),
+          );
+          return 0;
+        }
+        out(
+          format === 'json'
+            ? JSON.stringify(results, null, 2)
+            : format === 'csv'
+              ? resultsCsv(results)
+              : format === 'prism'
+                ? resultsPrism(results)
+                : formatResults(results),
+        );
         return 0;
       }
       case 'list': {
         const list = await listCampaigns(opts);
-        out(flags.json ? JSON.stringify(list, null, 2) : formatList(list));
+        // Campaigns still running need workers: say so when no worker listens on this CLI's queues.
+        const warnings = list.some((c) => c.temporalStatus === 'RUNNING')
+          ? await campaignWorkerWarnings(opts, undefined, undefined)
+          : [];
+        if (flags.json) out(JSON.stringify(list, null, 2));
+        else out([formatList(list), ...warnings.map((w) => `warning: ${w}`)].join('\n'));
         return 0;
       }
       case 'approve': {
@@ -341,16 +441,13 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'schedule pause':
-        await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined);
-        out(`paused schedule ${args[0]!}`);
+        out(`paused schedule ${await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined)}`);
         return 0;
       case 'schedule resume':
-        await unpauseCampaignSchedule(opts, args[0]!);
-        out(`resumed schedule ${args[0]!}`);
+        out(`resumed schedule ${await unpauseCampaignSchedule(opts, args[0]!)}`);
         return 0;
       case 'schedule delete':
-        await deleteCampaignSchedule(opts, args[0]!);
-        out(`deleted schedule ${args[0]!}`);
+        out(`deleted schedule ${await deleteCampaignSchedule(opts, args[0]!)}`);
         return 0;
       case 'report': {
         const r = await reportCommand(opts, args[0]!, flags.out as string | undefined);
@@ -364,6 +461,8 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     await client.connection.close();
   }
 }
+
+export { campaignUrl };
 
 /** `--key` and `--wait SECONDS` of the stockroom commands (1 ms to 1 hour), checked before connecting. */
 export function parseStockroomCall(flags: Record<string, string | boolean | undefined>): StockroomCallOptions {
@@ -380,10 +479,6 @@ export function parseStockroomCall(flags: Record<string, string | boolean | unde
     call.waitMs = seconds * 1000;
   }
   return call;
-}
-
-export function campaignUrl(workflowId: string): string {
-  return `${webUiUrl()}/namespaces/${encodeURIComponent(temporalSettings().namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /** Entry point: prints errors for people (no stack traces for expected problems) and sets the exit code. */

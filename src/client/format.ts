@@ -1,8 +1,10 @@
-import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
+import { isEndedState, type CampaignResults, type CampaignStatus } from '../domain/campaign-status';
 import type { ExperimentOutcome, PairEstimate } from '../domain/types';
 import type { CampaignListing } from './campaign-client';
 import type { ScheduleListing } from './schedules';
 import type { InventoryReport } from '../activities/inventory-activities';
+import { formatEstimate, lowerEnd, upperEnd, type DoseRange } from '../report/format';
+import type { EstimatesTable } from '../report/estimates';
 
 /** Plain-text rendering for the terminal. Pure, so the CLI's output is unit-testable. */
 export function table(headers: string[], rows: (string | number)[][]): string {
@@ -23,7 +25,7 @@ export function formatStatus(s: CampaignStatus): string {
   const lines = [
     `campaign   ${s.campaignId}`,
     `state      ${s.state}${s.detail ? ` (${s.detail})` : ''}${s.stopRequested && s.state !== 'stopped' ? ' — stop requested' : ''}`,
-    `iteration  ${s.iteration} of ${s.maxIterations}`,
+    `batch      ${batchLine(s)}`,
     `wells      ${s.experiments.done} done (${s.experiments.controls} of them vehicle controls), ${s.experiments.running} running, ${s.experiments.failed} failed`,
     `spent      ${usd(s.spentUsd)} of ${usd(s.budgetUsd)} (committed ${usd(s.committedUsd)})`,
   ];
@@ -54,19 +56,40 @@ export function formatStatus(s: CampaignStatus): string {
         : `waiting    for the ${w.instrument}, which is offline (${w.experiments} experiment(s) waiting)`,
     );
   }
-  if (s.estimates.length > 0) lines.push('', formatEstimates(s.estimates));
+  if (s.reportPath) lines.push(`report     ${s.reportPath}`);
+  else if (isEndedState(s.state)) lines.push(`report     none written; make one with: cellos report ${s.campaignId}`);
+  if (s.estimates.length > 0) lines.push('', formatEstimates(s.estimates, s.learnerSettings?.doseRange));
   return lines.join('\n');
 }
 
-/** A 95% interval; an unbounded end (absent) reads as a one-sided bound: "> 30", "< 0.001". */
-function interval(lo: number | undefined, hi: number | undefined): string {
-  if (lo !== undefined && hi !== undefined) return `${num(lo)}–${num(hi)}`;
-  if (lo !== undefined) return `> ${num(lo)}`;
-  if (hi !== undefined) return `< ${num(hi)}`;
+/** A 95% interval; an end the learner gives no value for reads as a one-sided bound: "> 30", "< 0.001". */
+function interval(lo: number | undefined, hi: number | undefined, range: DoseRange): string {
+  if (lo && hi) return `${lowerEnd(lo, range).text}–${upperEnd(hi, range).text}`;
+  if (lo) return `> ${num(lo)}`;
+  if (hi) return `< ${num(hi)}`;
   return '-';
 }
 
-export function formatEstimates(estimates: PairEstimate[]): string {
+/**
+ * The batch the campaign is on, counted as a person counts: while batch 1 is proposed, approved
+ * or run it says "1 of 3", not "0 of 3"; once ended, how many batches ran.
+ */
+export function batchLine(s: CampaignStatus): string {
+  if (isEndedState(s.state)) return `${s.iteration} of ${s.maxIterations} ran`;
+  const current = Math.min(s.iteration + 1, s.maxIterations);
+  const doing = s.experiments.running > 0 ? 'running' : s.pendingBatch ? 'proposed, waiting for approval' : 'next';
+  return `${current} of ${s.maxIterations} (${doing}; ${s.iteration} done)`;
+}
+
+/** The fallback range when a status does not carry its learner settings (older campaigns). */
+const DEFAULT_RANGE: DoseRange = { minMicromolar: 0.001, maxMicromolar: 10 };
+
+/**
+ * The per-pair table of `status`. An interval end the learner could not place (missing, 0,
+ * infinite, beyond the range) reads `<min` / `>max`, never 0; notes are cut to their first clause
+ * (the full reasoning is in `--json`).
+ */
+export function formatEstimates(estimates: PairEstimate[], range: DoseRange = DEFAULT_RANGE): string {
   return table(
     ['cell line', 'compound', 'wells', 'state', 'IC50 µM', '95% interval µM', 'note'],
     estimates.map((e) => [
@@ -74,11 +97,26 @@ export function formatEstimates(estimates: PairEstimate[]): string {
       e.compound,
       e.wells,
       e.state === 'out of range' && e.outOfRange ? `out of range (${e.outOfRange})` : e.state,
-      num(e.ic50Micromolar),
-      interval(e.ic50LowMicromolar, e.ic50HighMicromolar),
-      e.note ?? '',
+      e.ic50Micromolar === undefined ? '-' : formatEstimate(e.ic50Micromolar, range),
+      interval(e.ic50LowMicromolar, e.ic50HighMicromolar, range),
+      shortNote(openEnds(e.note, range)),
     ]),
   );
+}
+
+/** A note's "[0.143, 0]" (an interval whose upper end is unbounded) reads "[0.143, >10]". */
+export function openEnds(note: string | undefined, range: DoseRange): string | undefined {
+  return note?.replace(/\[([^,\]]+), 0\]/g, `[$1, >${range.maxMicromolar}]`);
+}
+
+/** The first clause of a note, at most `max` characters: what a table has room for. */
+export function shortNote(note: string | undefined, max = 60): string {
+  if (!note) return '';
+  const first = note
+    .split(/(?<=[.;:])\s|\s[—(]/)[0]!
+    .replace(/[.;:]$/, '')
+    .trim();
+  return first.length <= max ? first : `${first.slice(0, max - 1).trimEnd()}…`;
 }
 
 export function formatResults(r: CampaignResults): string {
@@ -93,7 +131,11 @@ export function formatResults(r: CampaignResults): string {
     o.proposal.cellLine,
     o.proposal.compound,
     num(o.proposal.doseMicromolar, 4),
-    o.status === 'succeeded' ? num(o.normalisedResponse) : `failed: ${o.failure?.type ?? '?'}`,
+    o.status !== 'succeeded'
+      ? `failed: ${o.failure?.type ?? '?'}`
+      : o.normalisedResponse === undefined
+        ? NO_VEHICLE
+        : num(o.normalisedResponse),
     o.readout ? Math.round(o.readout.signal) : '-',
     o.location.well,
     o.iteration,
@@ -113,6 +155,9 @@ export function formatResults(r: CampaignResults): string {
   ].join('\n');
 }
 
+/** A read well that could not be normalised: its plate had no usable vehicle well for its line. */
+export const NO_VEHICLE = 'no usable vehicle control on its plate';
+
 const CSV_COLUMNS = [
   'proposalId',
   'experimentWorkflowId',
@@ -131,6 +176,7 @@ const CSV_COLUMNS = [
   'phenotypeScore',
   'failureType',
   'costUsd',
+  'note',
 ] as const;
 
 export function resultsCsv(r: CampaignResults): string {
@@ -152,14 +198,52 @@ export function resultsCsv(r: CampaignResults): string {
     o.readout?.phenotypeScore,
     o.failure?.type,
     o.costUsd,
+    o.status === 'succeeded' && o.normalisedResponse === undefined && o.readout ? NO_VEHICLE : undefined,
   ];
-  const escape = (v: string | number | boolean | undefined) => {
-    const raw = v === undefined ? '' : String(v);
-    // A text cell that a spreadsheet would run as a formula (= + - @, tab, CR) is quoted with a leading '.
-    const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [CSV_COLUMNS.join(','), ...r.outcomes.map((o) => row(o).map(escape).join(','))].join('\n');
+  return [CSV_COLUMNS.join(','), ...r.outcomes.map((o) => row(o).map(csvCell).join(','))].join('\n');
+}
+
+/** One CSV cell. A text cell that a spreadsheet would run as a formula (= + - @, tab, CR) gets a leading '. */
+export function csvCell(v: string | number | boolean | undefined): string {
+  const raw = v === undefined ? '' : String(v);
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * A GraphPad Prism XY table as CSV: dose (µM) as X, one Y data set per pair, its replicates (wells
+ * of that pair at that dose) side by side as subcolumns; a blank where a pair has fewer wells at a
+ * dose. Only normalised treatment wells. The header row names each subcolumn's data set, so
+ * "Import data" with "first row is titles" and N replicates (the header repeats each pair N times)
+ * lands each value in its place.
+ */
+export function resultsPrism(r: CampaignResults): string {
+  const usable = r.outcomes.filter(
+    (o) => !o.proposal.isControl && o.status === 'succeeded' && o.normalisedResponse !== undefined,
+  );
+  const pairs = [...new Set(usable.map((o) => `${o.proposal.cellLine} × ${o.proposal.compound}`))].sort();
+  const byDose = new Map<number, Map<string, number[]>>();
+  for (const o of usable) {
+    const pair = `${o.proposal.cellLine} × ${o.proposal.compound}`;
+    const cells = byDose.get(o.proposal.doseMicromolar) ?? new Map<string, number[]>();
+    cells.set(pair, [...(cells.get(pair) ?? []), o.normalisedResponse!]);
+    byDose.set(o.proposal.doseMicromolar, cells);
+  }
+  const replicates = Math.max(1, ...[...byDose.values()].flatMap((cells) => [...cells.values()].map((v) => v.length)));
+  const header = ['Dose (µM)', ...pairs.flatMap((p) => Array.from({ length: replicates }, () => p))];
+  const rows = [...byDose.keys()]
+    .sort((a, b) => a - b)
+    .map((dose) => {
+      const cells = byDose.get(dose)!;
+      return [
+        dose,
+        ...pairs.flatMap((p) => {
+          const values = cells.get(p) ?? [];
+          return Array.from({ length: replicates }, (_, i) => values[i]);
+        }),
+      ];
+    });
+  return [header.map(csvCell).join(','), ...rows.map((row) => row.map(csvCell).join(','))].join('\n');
 }
 
 export function formatList(list: CampaignListing[]): string {
@@ -217,4 +301,54 @@ export function formatInventory(r: InventoryReport): string {
           ]),
         );
   return [items, '', campaigns, '', `total consumed: ${usd(r.totalUsd)}`].join('\n');
+}
+
+/** `results --estimates` as a terminal table; a pair's full note is in `--json`. */
+export function formatEstimatesTable(t: EstimatesTable): string {
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const rows = t.rows.map((r) => {
+    const rel = r.relativeIc50;
+    const abs = r.absoluteIc50;
+    return [
+      r.cellLine,
+      r.compound,
+      r.state,
+      r.wells,
+      rel?.text ?? 'no fit',
+      rel?.intervalText ?? '',
+      rel ? yes(rel.supported) : '',
+      abs?.text ?? (rel ? 'not reached' : ''),
+      abs?.intervalText ?? '',
+      abs ? yes(abs.supported) : '',
+      r.hillSlope ?? '',
+      // The absolute IC50 has its own columns here: the note says what else there is.
+      shortNote(
+        r.note
+          .split('; ')
+          .filter((clause) => !clause.startsWith('absolute IC50'))
+          .join('; '),
+      ),
+    ];
+  });
+  return [
+    `${t.campaignId}: IC50 per pair (µM; dose range ${t.doseRange.minMicromolar}–${t.doseRange.maxMicromolar}); <x or >x: beyond the tested range`,
+    '',
+    table(
+      [
+        'cell line',
+        'compound',
+        'state',
+        'wells',
+        'relative IC50',
+        '95% interval',
+        'supported',
+        'absolute IC50',
+        '95% interval',
+        'supported',
+        'Hill',
+        'note',
+      ],
+      rows,
+    ),
+  ].join('\n');
 }

@@ -57,28 +57,48 @@ export async function listCampaignSchedules(opts: CampaignClientOptions): Promis
   return out;
 }
 
-async function withSchedule<T>(scheduleId: string, run: () => Promise<T>): Promise<T> {
+/**
+ * Accepts the schedule's id or its short name, as for campaigns: "schedule-nightly" or "nightly"
+ * (the default id of a schedule is `schedule-<config name>`). Returns the id that exists.
+ */
+export async function findSchedule(opts: CampaignClientOptions, id: string): Promise<string> {
+  const candidates = id.startsWith('schedule-') ? [id] : [id, `schedule-${id}`];
+  for (const candidate of candidates) {
+    try {
+      await opts.client.schedule.getHandle(candidate).describe();
+      return candidate;
+    } catch (err) {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    }
+  }
+  throw new CliError(`no schedule with id "${id}"; "cellos schedule list" shows them`);
+}
+
+async function withSchedule<T>(
+  opts: CampaignClientOptions,
+  id: string,
+  run: (handle: ReturnType<CampaignClientOptions['client']['schedule']['getHandle']>) => Promise<T>,
+): Promise<string> {
+  const scheduleId = await findSchedule(opts, id);
   try {
-    return await run();
+    await run(opts.client.schedule.getHandle(scheduleId));
+    return scheduleId;
   } catch (err) {
     if (err instanceof ScheduleNotFoundError)
-      throw new CliError(`no schedule with id "${scheduleId}"; "cellos schedule list" shows them`);
+      throw new CliError(`no schedule with id "${id}"; "cellos schedule list" shows them`);
     throw err;
   }
 }
 
-export async function pauseCampaignSchedule(
-  opts: CampaignClientOptions,
-  scheduleId: string,
-  note?: string,
-): Promise<void> {
-  await withSchedule(scheduleId, () => opts.client.schedule.getHandle(scheduleId).pause(note ?? 'paused from cellos'));
+/** Each returns the schedule's full id. */
+export async function pauseCampaignSchedule(opts: CampaignClientOptions, id: string, note?: string): Promise<string> {
+  return withSchedule(opts, id, (h) => h.pause(note ?? 'paused from cellos'));
 }
 
-export async function unpauseCampaignSchedule(opts: CampaignClientOptions, scheduleId: string): Promise<void> {
-  await withSchedule(scheduleId, () => opts.client.schedule.getHandle(scheduleId).unpause('resumed from cellos'));
+export async function unpauseCampaignSchedule(opts: CampaignClientOptions, id: string): Promise<string> {
+  return withSchedule(opts, id, (h) => h.unpause('resumed from cellos'));
 }
 
-export async function deleteCampaignSchedule(opts: CampaignClientOptions, scheduleId: string): Promise<void> {
-  await withSchedule(scheduleId, () => opts.client.schedule.getHandle(scheduleId).delete());
+export async function deleteCampaignSchedule(opts: CampaignClientOptions, id: string): Promise<string> {
+  return withSchedule(opts, id, (h) => h.delete());
 }

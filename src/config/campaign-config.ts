@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ASSAYS } from '../domain/types';
-import { ConfigError, parseWith, parseYamlText, readSettingsFile } from './validation';
+import { ALWAYS, ConfigError, parseWith, parseYamlText, readSettingsFile, tolerant } from './validation';
 
 /** Largest config file we read: a campaign config is a few hundred bytes; megabytes mean a mistake. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -133,6 +133,25 @@ export const campaignConfigSchema = z
         minExperiments: z.number().int().min(1).max(10_000).default(10),
       })
       .default({ maxFailureRate: 0.3, minExperiments: 10 }),
+    /** Webhooks told when the campaign ends, needs a person, pauses itself, waits too long or fails. */
+    notifications: z
+      .strictObject({
+        webhooks: z
+          .array(
+            z.strictObject({
+              url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+              format: z.enum(['json', 'slack']).default('json'),
+            }),
+          )
+          .max(10)
+          .default([]),
+        /** Tell the webhooks when wells have waited this long for stock or an offline instrument. */
+        waitAlertMinutes: finite
+          .positive()
+          .max(7 * 24 * 60)
+          .default(30),
+      })
+      .optional(),
     protocol: z
       .strictObject({
         attachmentHours: finite.min(1).max(72).default(4),
@@ -140,61 +159,64 @@ export const campaignConfigSchema = z
       })
       .default({ attachmentHours: 4 }),
   })
-  .superRefine((c, ctx) => {
-    const issue = (path: (string | number)[], input: unknown, message: string) =>
-      ctx.addIssue({ code: 'custom', path, input, message });
-    if (c.pairs && (c.cellLines || c.compounds))
-      issue(
-        ['pairs'],
-        undefined,
-        'give either cellLines and compounds (every line × every compound) or a pairs list, not both',
-      );
-    if (!c.pairs && !(c.cellLines && c.compounds)) {
-      if (!c.cellLines) issue(['cellLines'], undefined, 'must list the cell lines (or give a pairs list instead)');
-      if (!c.compounds) issue(['compounds'], undefined, 'must list the compounds (or give a pairs list instead)');
-    }
-    if (!c.doseRange) {
-      const missing = (c.pairs ?? []).findIndex((p) => !p.doseRange);
-      if (!c.pairs || missing >= 0)
+  .superRefine(
+    tolerant((c, ctx) => {
+      const issue = (path: (string | number)[], input: unknown, message: string) =>
+        ctx.addIssue({ code: 'custom', path, input, message });
+      if (c.pairs && (c.cellLines || c.compounds))
         issue(
-          c.pairs ? ['pairs', missing, 'doseRange'] : ['doseRange'],
+          ['pairs'],
           undefined,
-          'needs a dose range { minMicromolar, maxMicromolar }: give doseRange for the campaign or one for each pair',
+          'give either cellLines and compounds (every line × every compound) or a pairs list, not both',
         );
-    }
-    for (const [field, list] of [
-      ['cellLines', c.cellLines ?? []],
-      ['compounds', c.compounds ?? []],
-    ] as const) {
-      const seen = new Set<string>();
-      list.forEach((v, i) => {
-        if (seen.has(v)) issue([field, i], v, `"${v}" is listed twice`);
-        seen.add(v);
-      });
-    }
-    const seenPairs = new Set<string>();
-    (c.pairs ?? []).forEach((p, i) => {
-      const key = `${p.cellLine} × ${p.compound}`;
-      if (seenPairs.has(key)) issue(['pairs', i], key, `${key} is listed twice`);
-      seenPairs.add(key);
-    });
-    const lines = new Set(c.pairs ? c.pairs.map((p) => p.cellLine) : c.cellLines);
-    const controls = c.controlsPerLine * Math.min(lines.size, c.batchSize);
-    const wellsPerBatch = c.batchSize * c.replicates + controls;
-    if (wellsPerBatch > MAX_BATCH_SIZE)
-      issue(
-        ['batchSize'],
-        c.batchSize,
-        `a batch is one ${MAX_BATCH_SIZE}-well plate: batchSize × ${c.replicates} replicate(s) plus ${c.controlsPerLine} vehicle control(s) per cell line must fit (${wellsPerBatch} wells needed); allowed: at most ${Math.floor((MAX_BATCH_SIZE - controls) / c.replicates)}`,
-      );
-    if (c.objective.type === 'selectivity') {
-      for (const key of ['killLine', 'spareLine'] as const) {
-        const line = c.objective[key];
-        if (!lines.has(line))
-          issue(['objective', key], line, `must be one of the campaign's cell lines: ${[...lines].join(', ')}`);
+      if (!c.pairs && !(c.cellLines && c.compounds)) {
+        if (!c.cellLines) issue(['cellLines'], undefined, 'must list the cell lines (or give a pairs list instead)');
+        if (!c.compounds) issue(['compounds'], undefined, 'must list the compounds (or give a pairs list instead)');
       }
-    }
-  });
+      if (!c.doseRange) {
+        const missing = (c.pairs ?? []).findIndex((p) => !p.doseRange);
+        if (!c.pairs || missing >= 0)
+          issue(
+            c.pairs ? ['pairs', missing, 'doseRange'] : ['doseRange'],
+            undefined,
+            'needs a dose range { minMicromolar, maxMicromolar }: give doseRange for the campaign or one for each pair',
+          );
+      }
+      for (const [field, list] of [
+        ['cellLines', c.cellLines ?? []],
+        ['compounds', c.compounds ?? []],
+      ] as const) {
+        const seen = new Set<string>();
+        list.forEach((v, i) => {
+          if (seen.has(v)) issue([field, i], v, `"${v}" is listed twice`);
+          seen.add(v);
+        });
+      }
+      const seenPairs = new Set<string>();
+      (c.pairs ?? []).forEach((p, i) => {
+        const key = `${p.cellLine} × ${p.compound}`;
+        if (seenPairs.has(key)) issue(['pairs', i], key, `${key} is listed twice`);
+        seenPairs.add(key);
+      });
+      const lines = new Set(c.pairs ? c.pairs.map((p) => p.cellLine) : c.cellLines);
+      const controls = c.controlsPerLine * Math.min(lines.size, c.batchSize);
+      const wellsPerBatch = c.batchSize * c.replicates + controls;
+      if (wellsPerBatch > MAX_BATCH_SIZE)
+        issue(
+          ['batchSize'],
+          c.batchSize,
+          `a batch is one ${MAX_BATCH_SIZE}-well plate: batchSize × ${c.replicates} replicate(s) plus ${c.controlsPerLine} vehicle control(s) per cell line must fit (${wellsPerBatch} wells needed); allowed: at most ${Math.floor((MAX_BATCH_SIZE - controls) / c.replicates)}`,
+        );
+      if (c.objective.type === 'selectivity') {
+        for (const key of ['killLine', 'spareLine'] as const) {
+          const line = c.objective[key];
+          if (!lines.has(line))
+            issue(['objective', key], line, `must be one of the campaign's cell lines: ${[...lines].join(', ')}`);
+        }
+      }
+    }),
+    ALWAYS,
+  );
 
 export type CampaignConfigInput = z.input<typeof campaignConfigSchema>;
 type ParsedConfig = z.infer<typeof campaignConfigSchema>;

@@ -42,15 +42,94 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, source:
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue): ConfigProblem => {
     if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(schema, issue.path);
       return {
         field: fieldPath(issue.path),
         value: issue.keys,
-        message: `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them or check the spelling`,
+        message: `unknown key(s) ${issue.keys.map((k) => `"${k}"${suggest(k, known)}`).join(', ')}; remove them or check the spelling`,
       };
     }
-    return { field: fieldPath(issue.path), value: issue.input, message: humanMessage(issue) };
+    const message = humanMessage(issue);
+    const hint =
+      issue.code === 'invalid_value' && typeof issue.input === 'string'
+        ? suggest(
+            issue.input,
+            issue.values.filter((v): v is string => typeof v === 'string'),
+          )
+        : '';
+    return { field: fieldPath(issue.path), value: issue.input, message: `${message}${hint}` };
   });
   throw new ConfigError(source, problems);
+}
+
+/** Run a cross-field check even when fields have problems of their own, so one pass reports all. */
+export const ALWAYS = { when: () => true } as const;
+
+/**
+ * A cross-field check that must not stop at malformed input: run on data that failed field checks
+ * (see ALWAYS), it may meet a value of the wrong type; that field's own problem already says so.
+ */
+export function tolerant<T, C>(check: (value: T, ctx: C) => void): (value: T, ctx: C) => void {
+  return (value, ctx) => {
+    try {
+      check(value, ctx);
+    } catch {
+      // the field-level issue explains it
+    }
+  };
+}
+
+/** ` (did you mean "X"?)` for a close known name: edit distance ≤ 2 (≤ 1 for short names), or the same but for case. */
+export function suggest(name: string, known: readonly string[]): string {
+  let best: { name: string; distance: number } | undefined;
+  for (const k of known) {
+    const d = k.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name.toLowerCase(), k.toLowerCase());
+    if (!best || d < best.distance) best = { name: k, distance: d };
+  }
+  return best && best.distance <= Math.max(1, Math.min(2, Math.floor(name.length / 3)))
+    ? ` (did you mean "${best.name}"?)`
+    : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+interface ZodDefLike {
+  type?: string;
+  shape?: Record<string, unknown>;
+  innerType?: unknown;
+  in?: unknown;
+  element?: unknown;
+  options?: unknown[];
+}
+
+/** The keys an object schema allows at `path` (through defaults, optionals, pipes, arrays and unions). */
+export function keysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  const defOf = (s: unknown): ZodDefLike | undefined => (s as { _zod?: { def?: ZodDefLike } } | undefined)?._zod?.def;
+  const at = (s: unknown, rest: readonly PropertyKey[]): string[] => {
+    const def = defOf(s);
+    if (!def) return [];
+    if (def.innerType !== undefined) return at(def.innerType, rest);
+    if (def.type === 'pipe') return at(def.in, rest);
+    if (def.options) return [...new Set(def.options.flatMap((o) => at(o, rest)))];
+    const [head, ...tail] = rest;
+    if (def.type === 'array') return typeof head === 'number' ? at(def.element, tail) : [];
+    if (def.type !== 'object' || !def.shape) return [];
+    if (head === undefined) return Object.keys(def.shape);
+    return at(def.shape[String(head)], tail);
+  };
+  return at(schema, path);
 }
 
 /** zod's default wording, rephrased as "what is allowed" for people editing a YAML file. */

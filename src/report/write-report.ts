@@ -4,9 +4,15 @@ import type { CampaignResults } from '../domain/campaign-status';
 import { renderReport } from './render-report';
 import type { ReportOptions } from './report-data';
 
-/** Where `cellos report` writes when no --out is given: var/reports/<campaign-id>.html. */
-export function defaultReportPath(campaignId: string): string {
-  return join('var', 'reports', `${campaignId.replace(/[^A-Za-z0-9._-]/g, '_')}.html`);
+/**
+ * Where a report goes when no --out is given: <dir>/<campaign-id>.html, the folder being
+ * CELLOS_REPORTS_DIR or var/reports. The campaign writes its own there when it ends.
+ */
+export function defaultReportPath(
+  campaignId: string,
+  dir = process.env.CELLOS_REPORTS_DIR || join('var', 'reports'),
+): string {
+  return join(dir, `${campaignId.replace(/[^A-Za-z0-9._-]/g, '_')}.html`);
 }
 
 /** Render the report and write it to `path` (parent folders created). Returns the absolute path. */

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createCampaignOutputActivities, type CampaignOutputDeps } from '../activities/campaign-output-activities';
 import { createLabServiceActivities } from '../activities/lab-service-activities';
 import { createLearnerActivities } from '../activities/learner-activities';
 import { loadLabConfig, type LabConfig } from '../config/lab-config';
@@ -22,13 +23,19 @@ export interface OrchestrationWorkerOptions extends Partial<WorkerOptions> {
   client: Client;
   labConfig: LabConfig;
   taskQueue?: string;
+  /** Where end-of-campaign reports go and how webhooks are reached (default: from the environment). */
+  outputs?: CampaignOutputDeps;
 }
 
 export async function createOrchestrationWorker(options: OrchestrationWorkerOptions): Promise<Worker> {
-  const { taskQueue = ORCHESTRATION_TASK_QUEUE, client, labConfig, ...rest } = options;
+  const { taskQueue = ORCHESTRATION_TASK_QUEUE, client, labConfig, outputs, ...rest } = options;
   return Worker.create({
     workflowsPath: rest.workflowBundle ? undefined : WORKFLOWS_PATH,
-    activities: { ...createLearnerActivities(), ...createLabServiceActivities({ client, labConfig }) },
+    activities: {
+      ...createLearnerActivities(),
+      ...createLabServiceActivities({ client, labConfig }),
+      ...createCampaignOutputActivities(outputs),
+    },
     taskQueue,
     ...rest,
   });

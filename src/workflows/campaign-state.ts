@@ -76,6 +76,8 @@ export class CampaignStateModel {
   actionConfirmed = false;
   /** The plate the incubator has let in (set by the incubator's signal). */
   grantedPlate: string | undefined;
+  /** The HTML report written when the campaign ended. */
+  reportPath: string | undefined;
 
   constructor(
     readonly campaignId: string,
@@ -385,6 +387,8 @@ export class CampaignStateModel {
         wells: r.proposals.length,
         reason: r.reason,
       })),
+      secondsPerLabHour: this.config.secondsPerLabHour,
+      ...(this.reportPath ? { reportPath: this.reportPath } : {}),
     };
   }
 

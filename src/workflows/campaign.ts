@@ -3,16 +3,22 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { CampaignOutputActivities } from '../activities/campaign-output-activities';
 import type { InventoryActivities } from '../activities/inventory-activities';
 import type { LabServiceActivities } from '../activities/lab-service-activities';
 import type { LearnerActivities } from '../activities/learner-activities';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignState } from '../domain/campaign-status';
+import { campaignDetailsMarkdown } from '../domain/campaign-status';
+import type { NotificationKind } from '../notifications/webhooks';
 import * as messages from '../temporal/messages';
 import { CAMPAIGN_STATUS } from '../temporal/search-attributes';
 import { incubatorWorkflowId, inventoryTaskQueue } from '../temporal/task-queues';
@@ -37,30 +43,107 @@ export interface CampaignInput {
   searchableNames?: boolean;
   /** Present only when continuing as new. */
   snapshot?: CampaignSnapshot;
+  /**
+   * Write the report at the end, send webhook notifications and keep the wait alert. Set by every
+   * client start (campaignStartOptions); absent in campaigns started before these existed, whose
+   * recorded histories therefore replay unchanged. An input flag rather than `patched()`: a patch
+   * marker is stored in clear, outside the payload codec.
+   */
+  outputs?: boolean;
+}
+
+/** Report and notifications: what a campaign leaves for the people around it. */
+function campaignOutputs(config: CampaignConfig, on: boolean) {
+  const options = {
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 6 },
+  } as const;
+  const pending: Promise<unknown>[] = [];
+  let sequence = 0;
+  return {
+    on,
+    /** Sent in the background (a slow receiver never holds the lab up); `flush` waits for them. */
+    notify(kind: NotificationKind, headline: string, detail: string, state: string, reportPath?: string): void {
+      if (!on) return;
+      sequence += 1;
+      const { workflowId, runId } = workflowInfo();
+      const { sendNotification } = proxyActivities<CampaignOutputActivities>({
+        ...options,
+        summary: `notify: ${kind}`,
+      });
+      const sent = sendNotification({
+        notification: {
+          kind,
+          campaignId: workflowId,
+          headline,
+          detail,
+          state,
+          at: new Date().toISOString(),
+          ...(reportPath ? { reportPath } : {}),
+        },
+        idempotencyKey: `${workflowId}/${runId}/${sequence}/${kind}`,
+        webhooks: config.notifications?.webhooks ?? [],
+      });
+      pending.push(sent.catch(() => undefined)); // a notification that cannot be sent never fails the campaign
+    },
+    async writeReport(results: CampaignResults): Promise<string | undefined> {
+      if (!on) return undefined;
+      const { writeCampaignReport } = proxyActivities<CampaignOutputActivities>({
+        ...options,
+        retry: { ...options.retry, maximumAttempts: 3 },
+        summary: 'write the campaign report',
+      });
+      return (await writeCampaignReport({ results }).catch(() => undefined))?.path;
+    },
+    flush: () => Promise.all(pending),
+  };
 }
 
 export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResults> {
+  const outputs = campaignOutputs(input.config, input.outputs === true);
+  try {
+    return await runCampaign(input, outputs);
+  } catch (err) {
+    // Only a TemporalFailure fails the workflow (anything else retries the workflow task).
+    if (err instanceof TemporalFailure && !isCancellation(err)) {
+      outputs.notify('failed', `${workflowInfo().workflowId} failed`, err.message, 'failed');
+      await outputs.flush();
+    }
+    throw err;
+  }
+}
+
+async function runCampaign(
+  input: CampaignInput,
+  outputs: ReturnType<typeof campaignOutputs>,
+): Promise<CampaignResults> {
   const { workflowId: campaignId, firstExecutionRunId } = workflowInfo();
   const { config } = input;
   const state = input.snapshot
     ? new CampaignStateModel(campaignId, config, input.snapshot)
     : CampaignStateModel.fresh(campaignId, config, `${config.name}-${firstExecutionRunId}`);
   const incubator = getExternalWorkflowHandle(incubatorWorkflowId(input.labTaskQueue));
-  const { proposeBatch } = proxyActivities<LearnerActivities>({
-    // A batch takes seconds (64 pairs: ~2 s); the learner cannot heartbeat mid-computation, so a
-    // short limit is what lets a batch move on quickly when its worker is killed while learning.
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', maximumAttempts: 5 },
-  });
-  const { requestIncubatorSlot } = proxyActivities<LabServiceActivities>({
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-  });
+  // Each call names itself in the Web UI (activity summaries).
+  const learner = (summary: string) =>
+    proxyActivities<LearnerActivities>({
+      // A batch takes seconds (64 pairs: ~2 s); the learner cannot heartbeat mid-computation, so a
+      // short limit is what lets a batch move on quickly when its worker is killed while learning.
+      startToCloseTimeout: '1 minute',
+      retry: { initialInterval: '1 second', maximumAttempts: 5 },
+      summary,
+    });
+  const labService = (summary: string) =>
+    proxyActivities<LabServiceActivities>({
+      startToCloseTimeout: '1 minute',
+      retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+      summary,
+    });
   // No lab worker up yet: the campaign waits for one (retries without limit) rather than failing.
   const { describeLab } = proxyActivities<InventoryActivities>({
     taskQueue: inventoryTaskQueue(input.labTaskQueue),
     startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+    summary: 'ask the lab for its catalogue (prices)',
   });
 
   setHandler(messages.pauseSignal, (request) => state.pause(request?.reason));
@@ -105,6 +188,59 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   setHandler(messages.statusQuery, () => state.status());
   setHandler(messages.resultsQuery, () => ({ status: state.status(), outcomes: state.snapshot.outcomes }));
 
+  // The live summary in the Web UI follows the state: redrawn whenever something a person sees changes.
+  const seen = () =>
+    JSON.stringify([
+      state.lifecycle,
+      state.detail,
+      state.snapshot.outcomes.length,
+      state.running.size,
+      state.waitingFor.size,
+      state.estimatesAtIteration,
+      state.snapshot.proposalRounds,
+      state.pendingBatch?.length,
+      state.pendingAction,
+      state.snapshot.paused,
+      state.snapshot.budgetUsd,
+      state.reportPath,
+    ]);
+  void (async () => {
+    for (let last = ''; ; last = seen()) {
+      await condition(() => seen() !== last);
+      setCurrentDetails(campaignDetailsMarkdown(state.status()));
+    }
+  })();
+  // Wells waiting on stock or an offline instrument for longer than the set time: tell the webhooks once per wait.
+  const waitAlertMs = (config.notifications?.waitAlertMinutes ?? 30) * 60_000;
+  if (outputs.on)
+    void (async () => {
+      for (;;) {
+        await condition(() => state.waitingFor.size > 0);
+        const what = () =>
+          state
+            .waitingInstruments()
+            .map((w) => `${w.kind} ${w.instrument}`)
+            .join(', ');
+        const summary = `alert if still waiting for ${what()} after ${waitAlertMs / 60_000} min`;
+        if (!(await condition(() => state.waitingFor.size === 0, waitAlertMs, { summary }))) {
+          const waits = state.waitingInstruments();
+          outputs.notify(
+            'waiting-too-long',
+            `${campaignId} has waited ${waitAlertMs / 60_000} min for ${what()}`,
+            waits
+              .map((w) =>
+                w.kind === 'stock'
+                  ? `${w.experiments} well(s) wait for stock: ${w.instrument}; restock with cellos restock`
+                  : `${w.experiments} well(s) wait for the ${w.instrument}, which is offline`,
+              )
+              .join('; '),
+            state.lifecycle,
+          );
+          await condition(() => state.waitingFor.size === 0);
+        }
+      }
+    })();
+
   const setLifecycle = (lifecycle: CampaignState, detail: string): void => {
     if (state.lifecycle !== lifecycle) upsertSearchAttributes([{ key: CAMPAIGN_STATUS, value: lifecycle }]);
     state.lifecycle = lifecycle;
@@ -117,6 +253,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
    */
   const waitFor = async (lifecycle: CampaignState, detail: string, done: () => boolean): Promise<boolean> => {
     setLifecycle(lifecycle, detail);
+    if (lifecycle !== 'running') outputs.notify('needs-person', `${campaignId} is ${lifecycle}`, detail, lifecycle);
     await condition(() => done() || state.snapshot.stopRequested);
     setLifecycle('running', '');
     return !state.snapshot.stopRequested;
@@ -132,6 +269,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   const learn = async (iteration: number, maxTreatments: number) => {
     state.snapshot.proposalRounds += 1;
     const round = state.snapshot.rejected.filter((r) => r.iteration === iteration).length;
+    const { proposeBatch } = learner(
+      maxTreatments > 0 ? `learn: propose batch ${iteration}` : 'learn: final estimates',
+    );
     const proposed = await proposeBatch({
       proposer: config.proposer,
       settings: state.learnerSettings(),
@@ -153,6 +293,16 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     // The ending names every pair's state; "goal reached" only when every pair is answered.
     const ending = state.ending(lifecycle, detail);
     setLifecycle(ending.lifecycle, ending.detail);
+    // The report is written from the final results; a report that cannot be written never fails the campaign.
+    state.reportPath = await outputs.writeReport({ status: state.status(), outcomes: state.snapshot.outcomes });
+    outputs.notify(
+      'ended',
+      `${campaignId} ended: ${ending.lifecycle}`,
+      ending.detail,
+      ending.lifecycle,
+      state.reportPath,
+    );
+    await outputs.flush();
     await condition(allHandlersFinished);
     return { status: state.status(), outcomes: state.snapshot.outcomes };
   };
@@ -213,6 +363,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
         .signal(messages.releaseIncubatorSlotSignal, { plateId, holderWorkflowId: campaignId })
         .catch(() => undefined);
     };
+    const { requestIncubatorSlot } = labService(`incubator slot for plate ${plateId}`);
     await requestIncubatorSlot({
       labTaskQueue: input.labTaskQueue,
       request: { holderWorkflowId: campaignId, plateId, priorityKey: state.snapshot.priorityKey },
@@ -239,7 +390,10 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
     state.normaliseIteration(iteration);
     state.snapshot.iteration = iteration;
     const alarm = state.failureAlarm();
-    if (alarm) state.pause(alarm);
+    if (alarm) {
+      state.pause(alarm);
+      outputs.notify('paused-itself', `${campaignId} paused itself`, alarm, 'paused');
+    }
 
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
