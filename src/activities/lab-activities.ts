@@ -171,6 +171,24 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
     }
   };
 
+  /**
+   * A liquid-handling step on the wells whose stock was drawn; where the world is virtual behind a
+   * real driver, the virtual lab then repeats what succeeded under the same key.
+   */
+  const liquidHandling = async <R extends { wells: { well: string }[] }, T>(
+    request: R,
+    refused: ReadonlySet<string>,
+    step: (driver: LiquidHandlerDriver, request: R) => Promise<PlateStepReport<T>>,
+  ): Promise<PlateStepReport<T>> => {
+    const asked = { ...request, wells: request.wells.filter((w) => !refused.has(w.well)) };
+    const report = await step(instruments.liquidHandler, asked);
+    if (instruments.virtualWorld) {
+      const done = new Set(report.wells.filter((w) => w.ok).map((w) => w.well));
+      await step(instruments.virtualWorld, { ...asked, wells: asked.wells.filter((w) => done.has(w.well)) });
+    }
+    return report;
+  };
+
   return {
     async seedPlate(input: SeedPlateInput): Promise<PlateStepReport<SeededWell>> {
       const operationKey = plateStepKey(input.plateId, 'seed');
@@ -192,21 +210,8 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
           volumeMicrolitres: w.volumeMicrolitres,
         },
       }));
-      return run(
-        'liquid-handler',
-        seedPlateSeconds(labConfig, request.wells),
-        input,
-        operationKey,
-        uses,
-        async (refused) => {
-          const asked = { ...request, wells: request.wells.filter((w) => !refused.has(w.well)) };
-          const report = await instruments.liquidHandler.seedPlate(asked);
-          if (instruments.virtualWorld) {
-            const done = new Set(report.wells.filter((w) => w.ok).map((w) => w.well));
-            await instruments.virtualWorld.seedPlate({ ...asked, wells: asked.wells.filter((w) => done.has(w.well)) });
-          }
-          return report;
-        },
+      return run('liquid-handler', seedPlateSeconds(labConfig, request.wells), input, operationKey, uses, (refused) =>
+        liquidHandling(request, refused, (driver, asked) => driver.seedPlate(asked)),
       );
     },
 
@@ -235,15 +240,9 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
           compoundPricing: w.compound === '' ? undefined : pricing(w.compound),
         },
       }));
-      return run('liquid-handler', dosePlateSeconds(labConfig, wells), input, operationKey, uses, async (refused) => {
-        const asked = { ...request, wells: wells.filter((w) => !refused.has(w.well)) };
-        const report = await instruments.liquidHandler.dosePlate(asked);
-        if (instruments.virtualWorld) {
-          const done = new Set(report.wells.filter((w) => w.ok).map((w) => w.well));
-          await instruments.virtualWorld.dosePlate({ ...asked, wells: asked.wells.filter((w) => done.has(w.well)) });
-        }
-        return report;
-      });
+      return run('liquid-handler', dosePlateSeconds(labConfig, wells), input, operationKey, uses, (refused) =>
+        liquidHandling(request, refused, (driver, asked) => driver.dosePlate(asked)),
+      );
     },
 
     async readPlate(input: ReadPlateInput): Promise<PlateStepReport<RawReadout>> {
