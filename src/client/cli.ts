@@ -253,14 +253,17 @@ export function parseUsd(text: string): number {
   return Number(text);
 }
 
-/** Refuses (exit 2) what the lab cannot do; prints the lab's warnings (a stock that may run short). */
-async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig, out: Out): Promise<void> {
+/**
+ * Refuses (exit 2) what the lab cannot do; returns the lab's warnings (a stock that may run
+ * short), which the caller prints once the request was accepted (a refused start prints nothing).
+ */
+async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig): Promise<string[]> {
   const { checkConfigAgainstLab } = await import('../config/lab-check');
   const catalogue = await describeLab(opts);
   const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
   if (problems.length > 0)
     throw new ConfigError(`${config.name} (checked against the lab "${catalogue.labName}")`, problems);
-  for (const w of warnings) out(`warning: ${w}`);
+  return warnings.map((w) => `warning: ${w}`);
 }
 
 export async function runCli(argv: string[], out: Out = console.log): Promise<number> {
@@ -303,13 +306,14 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
   try {
     switch (command) {
       case 'start': {
-        await checkWithLab(opts, config!, out);
+        const warnings = await checkWithLab(opts, config!);
         const handle = await startCampaign(opts, config!, campaignId!, startDelayMs, { rerun: flags.rerun === true });
         out(
           startDelayMs
             ? `scheduled ${handle.workflowId} to start at ${new Date(Date.now() + startDelayMs).toISOString()}`
             : `started ${handle.workflowId}`,
         );
+        for (const w of warnings) out(w);
         out(`watch:  cellos watch ${handle.workflowId}`);
         out(`web UI: ${campaignUrl(handle.workflowId)}`);
         return 0;
@@ -428,11 +432,12 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       }
       case 'schedule create': {
         const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
-        await checkWithLab(opts, config!, out);
+        const warnings = await checkWithLab(opts, config!);
         await createCampaignSchedule(opts, config!, scheduleId, (flags.cron as string).trim());
         out(
           `created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`,
         );
+        for (const w of warnings) out(w);
         return 0;
       }
       case 'schedule list': {

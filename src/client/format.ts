@@ -62,12 +62,17 @@ export function formatStatus(s: CampaignStatus): string {
   return lines.join('\n');
 }
 
-/** A 95% interval; an end the learner gives no value for reads as a one-sided bound: "> 30", "< 0.001". */
-function interval(lo: number | undefined, hi: number | undefined, range: DoseRange): string {
-  if (lo && hi) return `${lowerEnd(lo, range).text}–${upperEnd(hi, range).text}`;
-  if (lo) return `> ${num(lo)}`;
-  if (hi) return `< ${num(hi)}`;
-  return '-';
+/**
+ * A 95% interval. An inactive or out-of-range pair has a one-sided bound ("> 30", "< 0.001"); for
+ * a pair still estimating an end the learner could not place reads `<min` / `>max`, never 0.
+ */
+function interval(e: PairEstimate, range: DoseRange): string {
+  const lo = e.ic50LowMicromolar || undefined;
+  const hi = e.ic50HighMicromolar || undefined;
+  if (lo === undefined && hi === undefined) return '-';
+  if ((e.state === 'inactive' || e.state === 'out of range') && (lo === undefined || hi === undefined))
+    return lo !== undefined ? `> ${num(lo)}` : `< ${num(hi!)}`;
+  return `${lowerEnd(lo, range).text}–${upperEnd(hi, range).text}`;
 }
 
 /**
@@ -98,7 +103,7 @@ export function formatEstimates(estimates: PairEstimate[], range: DoseRange = DE
       e.wells,
       e.state === 'out of range' && e.outOfRange ? `out of range (${e.outOfRange})` : e.state,
       e.ic50Micromolar === undefined ? '-' : formatEstimate(e.ic50Micromolar, range),
-      interval(e.ic50LowMicromolar, e.ic50HighMicromolar, range),
+      interval(e, range),
       shortNote(openEnds(e.note, range)),
     ]),
   );

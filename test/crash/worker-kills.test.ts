@@ -17,8 +17,8 @@ const slowInstruments: FaultProfile = {
   contaminationRate: 0,
   transientErrorRate: 0,
   instruments: {
-    'liquid-handler': { latencySpikeRate: 0.25, latencySpikeMs: 800 },
-    'plate-reader': { latencySpikeRate: 0.25, latencySpikeMs: 800 },
+    'liquid-handler': { latencySpikeRate: 0.6, latencySpikeMs: 2_000 },
+    'plate-reader': { latencySpikeRate: 0.6, latencySpikeMs: 2_000 },
   },
 };
 // Both scenarios run the same campaign (same name: same logical plates), so one reference serves both.

@@ -446,7 +446,8 @@ export async function runCrashScenario(address: string, scenario: CrashScenario)
   const config = crashCampaignConfig({
     name,
     maxIterations,
-    secondsPerLabHour: scenario.secondsPerLabHour ?? 0.05,
+    // One run per plate step leaves little to aim at: a slower clock keeps the plate in its timers long enough for every planned kill.
+    secondsPerLabHour: scenario.secondsPerLabHour ?? 0.4,
     faults: scenario.faults,
   });
   const lab = await CrashLab.open(address, { faults: scenario.faults });
