@@ -140,7 +140,7 @@ const validConfig: fc.Arbitrary<Json> = fc
     batchSize: fc.integer({ min: 1, max: 48 }),
     maxIterations: fc.integer({ min: 1, max: 20 }),
     budgetUsd: fc.double({ min: 1, max: 10_000, noNaN: true }),
-    objective: fc.constantFrom('ic50', 'ic90'),
+    objective: fc.constantFrom('ic50', 'maximize', 'minimize'),
     proposer: fc.constantFrom('bayesian', 'space-filling'),
     seed: fc.integer({ min: 0, max: 1_000_000 }),
     secondsPerLabHour: fc.double({ min: 0.001, max: 10, noNaN: true }),
