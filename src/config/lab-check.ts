@@ -1,7 +1,7 @@
 import type { LabCatalogue } from '../domain/lab-catalogue';
 import { PROTOCOL } from '../domain/prices';
 import type { CampaignConfig } from './campaign-config';
-import type { ConfigProblem } from './validation';
+import { suggest as didYouMean, type ConfigProblem } from './validation';
 
 /**
  * A campaign config checked against what the lab publishes, before anything starts: names the lab
@@ -94,32 +94,6 @@ function fieldFor(config: CampaignConfig, kind: 'cellLine' | 'compound', name: s
     return `pairs[${i}].${kind}`;
   }
   return `${kind === 'cellLine' ? 'cellLines' : 'compounds'}[${index}]`;
-}
-
-/** ` (did you mean "X"?)` for a close known name (edit distance ≤ 2, or case-insensitively equal). */
-export function didYouMean(name: string, known: readonly string[]): string {
-  let best: { name: string; distance: number } | undefined;
-  for (const k of known) {
-    const d = k.toLowerCase() === name.toLowerCase() ? 0 : editDistance(name.toLowerCase(), k.toLowerCase());
-    if (!best || d < best.distance) best = { name: k, distance: d };
-  }
-  return best && best.distance <= Math.max(1, Math.min(2, Math.floor(name.length / 3)))
-    ? ` (did you mean "${best.name}"?)`
-    : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
 }
 
 function round3(v: number): number {
