@@ -346,6 +346,18 @@ export class CampaignStateModel {
     this.snapshot.outcomes.push({ ...outcome, costUsd });
   }
 
+  /** A batch has ended: its plate normalised to its vehicle controls, and the iteration counted. */
+  endIteration(iteration: number): void {
+    this.normaliseIteration(iteration);
+    this.snapshot.iteration = iteration;
+  }
+
+  /** Why the campaign ends on its budget: what is spent, against the budget. */
+  budgetExhaustedDetail(): string {
+    const spent = this.status().spentUsd;
+    return `$${spent.toFixed(2)} of $${this.snapshot.budgetUsd.toFixed(2)} spent; the next experiment does not fit`;
+  }
+
   /** Normalise a finished batch to its plate's vehicle controls. */
   normaliseIteration(iteration: number): void {
     const batch = this.snapshot.outcomes.filter((o) => o.iteration === iteration);

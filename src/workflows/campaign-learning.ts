@@ -1,0 +1,38 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { LearnerActivities } from '../activities/learner-activities';
+import type { ProposeOutput } from '../learner/proposer';
+import type { CampaignContext } from './campaign-context';
+
+/**
+ * Asks the learner for the next batch (or, with no room, only for fresh estimates), and keeps the
+ * estimates it returns. A rejected batch is re-proposed under a new id prefix (`i003r1`).
+ */
+export async function learn(
+  context: CampaignContext,
+  iteration: number,
+  maxTreatments: number,
+): Promise<ProposeOutput> {
+  const { state } = context;
+  state.snapshot.proposalRounds += 1;
+  const round = state.snapshot.rejected.filter((r) => r.iteration === iteration).length;
+  const { proposeBatch } = proxyActivities<LearnerActivities>({
+    // A batch takes seconds (64 pairs: ~2 s); the learner cannot heartbeat mid-computation, so a
+    // short limit is what lets a batch move on quickly when its worker is killed while learning.
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumAttempts: 5 },
+    summary: maxTreatments > 0 ? `learn: propose batch ${iteration}` : 'learn: final estimates',
+  });
+  const proposed = await proposeBatch({
+    proposer: state.config.proposer,
+    settings: state.learnerSettings(),
+    observations: state.observations(),
+    controlObservations: state.controlObservations(),
+    triedDoses: state.triedDoses(),
+    iteration,
+    maxTreatments,
+    idPrefix: `i${String(iteration).padStart(3, '0')}${round > 0 ? `r${round}` : ''}`,
+  });
+  state.snapshot.estimates = proposed.estimates;
+  state.estimatesAtIteration = state.snapshot.iteration;
+  return proposed;
+}
