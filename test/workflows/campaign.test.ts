@@ -5,7 +5,15 @@ import { PRICES } from '../../src/domain/prices';
 import { INSTRUMENT_OFFLINE, LabFault } from '../../src/lab/driver';
 import type { VirtualLab } from '../../src/lab/virtual-lab';
 import { LabStore } from '../../src/lab/lab-store';
-import { pauseSignal, resumeSignal, setBudgetUpdate, statusQuery, stopSignal } from '../../src/temporal/messages';
+import {
+  approveBatchUpdate,
+  confirmActionUpdate,
+  pauseSignal,
+  resumeSignal,
+  setBudgetUpdate,
+  statusQuery,
+  stopSignal,
+} from '../../src/temporal/messages';
 import { profileWithFaults, testConfig } from '../helpers/configs';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
 import { waitFor } from '../helpers/wait';
@@ -116,6 +124,37 @@ describe('campaign workflow on the real dev server', () => {
       const results = await handle.result();
       expect(results.status.state).toBe('completed');
       expect(results.status.iteration).toBe(3);
+    });
+  });
+
+  it('holds a batch when a pause arrives while it waits for approval or for a person to load the plate', async () => {
+    await withWorkers(env, async (lab) => {
+      const config = testConfig({ maxIterations: 1, approval: 'required', manualPlateLoading: true });
+      const handle = await startCampaign({ client: env.client, ...lab }, config, `campaign-${config.name}`);
+      const status = () => handle.query(statusQuery);
+      const holdsWhilePaused = async (reason: string) => {
+        const held = await waitFor(status, (s) => s.state === 'paused');
+        expect(held.detail).toBe(reason);
+        await new Promise((r) => setTimeout(r, 2_000)); // nothing may start while paused
+        const still = await status();
+        expect(still.state).toBe('paused');
+        expect(still.experiments).toMatchObject({ running: 0, done: 0, failed: 0 });
+        await handle.signal(resumeSignal);
+      };
+
+      await waitFor(status, (s) => s.state === 'awaiting approval');
+      await handle.signal(pauseSignal, { reason: 'paused during approval' });
+      await handle.executeUpdate(approveBatchUpdate, { args: [{}] });
+      await holdsWhilePaused('paused during approval');
+
+      await waitFor(status, (s) => s.state === 'waiting for a person');
+      await handle.signal(pauseSignal, { reason: 'paused before loading' });
+      await handle.executeUpdate(confirmActionUpdate, { args: [{}] });
+      await holdsWhilePaused('paused before loading');
+
+      const results = await handle.result();
+      expect(results.status.state).toBe('completed');
+      expect(results.outcomes.filter((o) => o.status === 'succeeded')).toHaveLength(results.outcomes.length);
     });
   });
 
