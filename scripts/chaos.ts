@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveCampaignConfig } from '../src/config/campaign-config';
+import { completedResults } from '../src/client/campaign-client';
 import type { CampaignResults } from '../src/domain/campaign-status';
 import { startDevServer, type DevServer, type DevServerOptions } from '../src/devserver/dev-server';
 import type { FaultProfile } from '../src/lab/driver';
@@ -137,7 +138,7 @@ async function main(): Promise<number> {
         await exited;
         server = await startDevServer(serverOptions);
       },
-      ended: handle.result(),
+      ended: completedResults(handle),
       seed: SEED,
       maxJitterMs: 400,
       phaseTimeoutMs: 6_000,

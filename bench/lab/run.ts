@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
-import { startCampaign } from '../../src/client/campaign-client';
+import { completedResults, startCampaign } from '../../src/client/campaign-client';
 import { resolveCampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
 import { startDevServer } from '../../src/devserver/dev-server';
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         ),
       ),
     );
-    const results = await Promise.all(handles.map((h) => h.result()));
+    const results = await Promise.all(handles.map((h) => completedResults(h)));
     const descriptions = await Promise.all(handles.map((h) => h.describe()));
     const incubator = await client.workflow
       .getHandle(incubatorWorkflowId(queues.labTaskQueue))

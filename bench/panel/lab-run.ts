@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { startCampaign } from '../../src/client/campaign-client';
+import { completedResults, startCampaign } from '../../src/client/campaign-client';
 import type { CampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig } from '../../src/config/lab-config';
 import type { LabProfile } from '../../src/config/lab-profile';
@@ -89,7 +89,7 @@ export async function openBenchLab(log: (s: string) => void): Promise<BenchLab> 
             config,
             `campaign-${config.name}`,
           );
-          return await handle.result();
+          return await completedResults(handle);
         } finally {
           await client.workflow
             .getHandle(incubatorWorkflowId(labTaskQueue))

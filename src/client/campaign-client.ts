@@ -99,6 +99,7 @@ export function campaignStartOptions(opts: CampaignClientOptions, config: Campai
         labTaskQueue: opts.labTaskQueue ?? taskQueuesFromEnv().lab,
         ...(searchableNames ? {} : { searchableNames }),
         outputs: true, // the report at the end, webhooks, the wait alert
+        localActivities: true, // the learner's and the report's inputs stay in the worker
       },
     ] as Parameters<typeof campaignWorkflow>,
     staticSummary: `${config.name}: ${config.cellLines.join(', ')} × ${config.compounds.join(', ')}, ${config.assay}, ${config.doseRange.minMicromolar}–${config.doseRange.maxMicromolar} µM, budget $${config.budgetUsd}`,
@@ -176,6 +177,29 @@ async function findCampaignDescribed(opts: CampaignClientOptions, id: string) {
   throw new CliError(`no campaign with id "${id}"; "cellos list" shows the campaigns`);
 }
 
+/** Outcomes per results query: a page stays far below the server's payload limits. */
+const RESULTS_PAGE = 400;
+
+/**
+ * A campaign's results once it has ended, with every outcome: a large campaign's result leaves
+ * its outcomes out (`outcomesOmitted`), and the results query, answered by replay, pages them.
+ */
+export async function completedResults(handle: WorkflowHandle): Promise<CampaignResults> {
+  const results: CampaignResults = await handle.result();
+  return results.outcomesOmitted ? resultsByPage(handle) : results;
+}
+
+/** Every outcome, a page at a time, with the status of the last page. */
+async function resultsByPage(handle: WorkflowHandle): Promise<CampaignResults> {
+  const outcomes: CampaignResults['outcomes'] = [];
+  for (;;) {
+    const page = await handle.query(resultsQuery, { offset: outcomes.length, limit: RESULTS_PAGE });
+    outcomes.push(...page.outcomes);
+    if (page.outcomes.length === 0 || outcomes.length >= (page.totalOutcomes ?? 0))
+      return { status: page.status, outcomes };
+  }
+}
+
 async function isRunning(handle: WorkflowHandle): Promise<boolean> {
   return (await handle.describe()).status.name === 'RUNNING';
 }
@@ -191,9 +215,9 @@ async function requireRunning(handle: WorkflowHandle, action: string): Promise<v
 
 export async function campaignResults(opts: CampaignClientOptions, id: string): Promise<CampaignResults> {
   const handle = await findCampaign(opts, id);
-  if (await isRunning(handle)) return handle.query(resultsQuery);
+  if (await isRunning(handle)) return resultsByPage(handle);
   const description = await handle.describe();
-  if (description.status.name === 'COMPLETED') return handle.result();
+  if (description.status.name === 'COMPLETED') return completedResults(handle);
   throw new CliError(
     `campaign "${handle.workflowId}" ended as ${description.status.name.toLowerCase()}; it has no results`,
   );

@@ -108,4 +108,8 @@ export function campaignDetailsMarkdown(s: CampaignStatus): string {
 export interface CampaignResults {
   status: CampaignStatus;
   outcomes: ExperimentOutcome[];
+  /** From the results query: how many outcomes the campaign has (`outcomes` is one page of them). */
+  totalOutcomes?: number;
+  /** In a large campaign's workflow result: its outcomes are left out (this many); read them by page. */
+  outcomesOmitted?: number;
 }

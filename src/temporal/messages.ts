@@ -32,7 +32,12 @@ export interface WellStepReport {
   outcome: { ok: true; value: unknown } | { ok: false; failure: { type: string; message: string } };
 }
 export const statusQuery = defineQuery<CampaignStatus>('status');
-export const resultsQuery = defineQuery<CampaignResults>('results');
+/** One page of a campaign's outcomes (all of them without a limit), with the status and the total. */
+export interface ResultsPageRequest {
+  offset?: number;
+  limit?: number;
+}
+export const resultsQuery = defineQuery<CampaignResults, [ResultsPageRequest?]>('results');
 
 export interface PauseRequest {
   reason?: string;

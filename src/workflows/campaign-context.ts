@@ -14,6 +14,11 @@ export interface CampaignContext {
   /** false keeps line and compound names out of search attributes (payload encryption on). */
   searchableNames: boolean;
   state: CampaignStateModel;
+  /**
+   * The learner and the report run as local activities: they read the campaign's state in the
+   * worker that holds it, so their inputs, which grow with every well, never enter history.
+   */
+  localActivities: boolean;
   outputs: CampaignOutputs;
   incubator: ExternalWorkflowHandle;
 }

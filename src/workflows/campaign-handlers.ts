@@ -51,7 +51,7 @@ export function installHandlers(context: CampaignContext): void {
     validator: (_request) => state.validateConfirmation(),
   });
   setHandler(messages.statusQuery, () => state.status());
-  setHandler(messages.resultsQuery, () => ({ status: state.status(), outcomes: state.snapshot.outcomes }));
+  setHandler(messages.resultsQuery, (request) => state.resultsPage(request));
 }
 
 /** The live summary in the Web UI follows the state: redrawn whenever something a person sees changes. */

@@ -38,7 +38,7 @@ export async function approveBatch(context: CampaignContext, iteration: number, 
  */
 export async function runOnPlate(context: CampaignContext, iteration: number, batch: Proposal[]): Promise<boolean> {
   const { state, incubator, campaignId, labTaskQueue } = context;
-  const plateId = `${state.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
+  const plateId = state.plateIdFor(iteration);
   let released = false;
   const release = async () => {
     if (released) return;

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { CampaignOutputActivities } from '../activities/campaign-output-activities';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults } from '../domain/campaign-status';
@@ -38,13 +38,17 @@ export function campaignOutputs(config: CampaignConfig, on: boolean) {
       });
       pending.push(sent.catch(() => undefined)); // a notification that cannot be sent never fails the campaign
     },
-    async writeReport(results: CampaignResults): Promise<string | undefined> {
+    /** `local`: the results (every well) stay in the worker, and only the report's path enters history. */
+    async writeReport(results: CampaignResults, local: boolean): Promise<string | undefined> {
       if (!on) return undefined;
-      const { writeCampaignReport } = proxyActivities<CampaignOutputActivities>({
+      const reportOptions = {
         ...options,
         retry: { ...options.retry, maximumAttempts: 3 },
         summary: 'write the campaign report',
-      });
+      };
+      const { writeCampaignReport } = local
+        ? proxyLocalActivities<CampaignOutputActivities>(reportOptions)
+        : proxyActivities<CampaignOutputActivities>(reportOptions);
       return (await writeCampaignReport({ results }).catch(() => undefined))?.path;
     },
     flush: () => Promise.all(pending),

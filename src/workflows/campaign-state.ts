@@ -1,5 +1,5 @@
 import type { CampaignConfig } from '../config/campaign-config';
-import type { CampaignState as CampaignLifecycle, CampaignStatus } from '../domain/campaign-status';
+import type { CampaignState as CampaignLifecycle, CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import {
   campaignSpend,
   COST_CATEGORIES,
@@ -18,6 +18,10 @@ import { normalisePlates } from '../domain/normalise';
 import { ANSWERED_STATES, describePairStates } from '../domain/pair-states';
 import type { ProposerSettings } from '../learner/proposer';
 import type { ExperimentOutcome, Observation, PairEstimate, Proposal, WellLocation } from '../domain/types';
+import { decodeOutcomePages, encodeOutcomePages, type OutcomeDerivation, type OutcomePage } from './outcome-pages';
+
+/** Outcomes carried in a campaign's result (about 480 bytes each); a larger campaign's are read by page. */
+export const RESULT_OUTCOMES = 250;
 
 /**
  * Everything a campaign knows, as plain JSON so it crosses continue-as-new unchanged, plus the
@@ -102,6 +106,54 @@ export class CampaignStateModel {
       rejected: [],
       proposalRounds: 0,
     });
+  }
+
+  /** A run continued from the previous one: its snapshot, and its outcomes from the compact pages. */
+  static handedOver(
+    campaignId: string,
+    config: CampaignConfig,
+    snapshot: CampaignSnapshot,
+    pages: OutcomePage[],
+  ): CampaignStateModel {
+    const state = new CampaignStateModel(campaignId, config, snapshot);
+    // Snapshots from before the pages carry their outcomes inline; both add up to the same list.
+    snapshot.outcomes = [...snapshot.outcomes, ...decodeOutcomePages(pages, state.derivation())];
+    return state;
+  }
+
+  /** What the next run is handed: the snapshot without its outcomes, and the outcomes in pages. */
+  handOver(): { snapshot: CampaignSnapshot; pages: OutcomePage[] } {
+    const pages = encodeOutcomePages(this.snapshot.outcomes, this.derivation());
+    return { snapshot: { ...this.snapshot, outcomes: [] }, pages };
+  }
+
+  /** The plate of a batch: unique per campaign execution, so a rerun never reuses one. */
+  plateIdFor(iteration: number): string {
+    return `${this.snapshot.platePrefix}-p${String(iteration).padStart(3, '0')}`;
+  }
+
+  private derivation(): OutcomeDerivation {
+    return { workflowId: (proposalId) => `${this.campaignId}/${proposalId}`, plateId: (i) => this.plateIdFor(i) };
+  }
+
+  /**
+   * The workflow's result. Outcomes are in it up to RESULT_OUTCOMES (a payload well under 256 KB);
+   * a larger campaign's are read by page with the results query.
+   */
+  finalResults(): CampaignResults {
+    const { outcomes } = this.snapshot;
+    return outcomes.length <= RESULT_OUTCOMES
+      ? { status: this.status(), outcomes }
+      : { status: this.status(), outcomes: [], outcomesOmitted: outcomes.length };
+  }
+
+  /** The results query: all outcomes, or one page (`limit` from `offset`) with how many there are. */
+  resultsPage(request: { offset?: number; limit?: number } | undefined): CampaignResults {
+    const { outcomes } = this.snapshot;
+    if (request === undefined) return { status: this.status(), outcomes };
+    const offset = Math.max(0, Math.floor(request?.offset ?? 0));
+    const limit = request?.limit === undefined ? outcomes.length : Math.max(0, Math.floor(request.limit));
+    return { status: this.status(), outcomes: outcomes.slice(offset, offset + limit), totalOutcomes: outcomes.length };
   }
 
   /** What the lab's catalogue tells the campaign once, at its start: compound prices and instrument timings. */

@@ -19,6 +19,7 @@ import { approveBatch, runOnPlate } from './campaign-iteration';
 import { learn } from './campaign-learning';
 import { campaignOutputs, type CampaignOutputs } from './campaign-outputs';
 import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
+import type { OutcomePage } from './outcome-pages';
 
 /**
  * A campaign: propose → execute → learn until the question is answered, the budget is spent,
@@ -46,12 +47,21 @@ export interface CampaignInput {
    * marker is stored in clear, outside the payload codec.
    */
   outputs?: boolean;
+  /**
+   * The learner and the report run as local activities (see CampaignContext). An input flag for the
+   * same reason as `outputs`: histories recorded before it replay their remote activities unchanged.
+   */
+  localActivities?: boolean;
 }
 
-export async function campaignWorkflow(input: CampaignInput): Promise<CampaignResults> {
+/**
+ * `outcomePages`: the outcomes so far, handed over by the previous run in compact pages (each its
+ * own payload, outcome-pages.ts), rather than inside the snapshot.
+ */
+export async function campaignWorkflow(input: CampaignInput, ...outcomePages: OutcomePage[]): Promise<CampaignResults> {
   const outputs = campaignOutputs(input.config, input.outputs === true);
   try {
-    return await runCampaign(input, outputs);
+    return await runCampaign(input, outcomePages, outputs);
   } catch (err) {
     // Only a TemporalFailure fails the workflow (anything else retries the workflow task).
     if (err instanceof TemporalFailure && !isCancellation(err)) {
@@ -62,17 +72,22 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignRe
   }
 }
 
-async function runCampaign(input: CampaignInput, outputs: CampaignOutputs): Promise<CampaignResults> {
+async function runCampaign(
+  input: CampaignInput,
+  outcomePages: OutcomePage[],
+  outputs: CampaignOutputs,
+): Promise<CampaignResults> {
   const { workflowId: campaignId, firstExecutionRunId } = workflowInfo();
   const { config } = input;
   const state = input.snapshot
-    ? new CampaignStateModel(campaignId, config, input.snapshot)
+    ? CampaignStateModel.handedOver(campaignId, config, input.snapshot, outcomePages)
     : CampaignStateModel.fresh(campaignId, config, `${config.name}-${firstExecutionRunId}`);
   const context: CampaignContext = {
     campaignId,
     labTaskQueue: input.labTaskQueue,
     searchableNames: input.searchableNames !== false,
     state,
+    localActivities: input.localActivities === true,
     outputs,
     incubator: getExternalWorkflowHandle(incubatorWorkflowId(input.labTaskQueue)),
   };
@@ -87,12 +102,13 @@ async function runCampaign(input: CampaignInput, outputs: CampaignOutputs): Prom
     const ending = state.ending(lifecycle, detail);
     setLifecycle(context, ending.lifecycle, ending.detail);
     // The report is written from the final results; a report that cannot be written never fails the campaign.
-    state.reportPath = await outputs.writeReport({ status: state.status(), outcomes: state.snapshot.outcomes });
+    const final = { status: state.status(), outcomes: state.snapshot.outcomes };
+    state.reportPath = await outputs.writeReport(final, context.localActivities);
     const headline = `${campaignId} ended: ${ending.lifecycle}`;
     outputs.notify('ended', headline, ending.detail, ending.lifecycle, state.reportPath);
     await outputs.flush();
     await condition(allHandlersFinished);
-    return { status: state.status(), outcomes: state.snapshot.outcomes };
+    return state.finalResults();
   };
 
   setLifecycle(context, state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
@@ -134,7 +150,8 @@ async function runCampaign(input: CampaignInput, outputs: CampaignOutputs): Prom
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       state.snapshot.runs += 1;
-      return continueAsNew<typeof campaignWorkflow>({ ...input, snapshot: state.snapshot });
+      const { snapshot, pages } = state.handOver();
+      return continueAsNew<typeof campaignWorkflow>({ ...input, snapshot }, ...pages);
     }
   }
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { startCampaign } from '../../src/client/campaign-client';
+import { completedResults, startCampaign } from '../../src/client/campaign-client';
 import { resolveCampaignConfig, type CampaignConfig } from '../../src/config/campaign-config';
 import type { CampaignResults } from '../../src/domain/campaign-status';
 import { auditCampaign, compareRuns, type CampaignAudit } from '../../src/lab/campaign-audit';
@@ -330,7 +330,7 @@ export async function uninterruptedRun(
   const lab = await CrashLab.open(address);
   try {
     const handle = await lab.startCampaign(config, campaignId);
-    return await handle.result();
+    return await completedResults(handle);
   } finally {
     await lab.close();
   }
@@ -460,7 +460,7 @@ export async function runCrashScenario(address: string, scenario: CrashScenario)
       // In-flight lab steps count only if the lab worker now running started them.
       observe: () => observePhase(lab.client, handle.workflowId, lab.startedAt.get('lab')!),
       killAndRestart: (target) => (target === 'server' ? scenario.killAndRestart!() : lab.restart(target)),
-      ended: handle.result(),
+      ended: completedResults(handle),
       seed: scenario.seed,
       log: scenario.log,
     });
