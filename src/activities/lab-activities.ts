@@ -128,21 +128,22 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
     operation: (refused: ReadonlySet<string>) => Promise<PlateStepReport<T>>,
   ): Promise<PlateStepReport<T>> => {
     try {
-      // Stock first, once per well and key: a shortage never holds the instrument.
+      // Stock first, every well's draw in one transaction under its own key: a shortage never
+      // holds the instrument, and a step waiting for stock has drawn nothing.
       const refusals = new Map<string, WellOutcome<T>>();
-      for (const { use, experimentWorkflowId, well } of uses) {
-        try {
-          inventory.consume({
-            operationKey: `${operationKey}/${well}:consume`,
-            campaignId: input.campaignId,
-            experimentWorkflowId,
-            use,
-          });
-        } catch (err) {
-          if (!(err instanceof LabFault) || !err.permanent) throw err;
-          refusals.set(well, { well, ok: false, failure: { type: err.type, message: err.message } });
-        }
-      }
+      const draws = inventory.consumeAll(
+        uses.map(({ use, experimentWorkflowId, well }) => ({
+          operationKey: `${operationKey}/${well}:consume`,
+          campaignId: input.campaignId,
+          experimentWorkflowId,
+          use,
+        })),
+      );
+      draws.forEach((draw, i) => {
+        const { well } = uses[i]!;
+        if (draw instanceof LabFault)
+          refusals.set(well, { well, ok: false, failure: { type: draw.type, message: draw.message } });
+      });
       const report =
         refusals.size === uses.length
           ? { operationKey, wells: [], instrumentSeconds: 0 }

@@ -126,41 +126,65 @@ export class InventoryStore {
    * or well, or a request no lab could carry out, is a permanent 'InvalidOperation' LabFault.
    */
   consume(input: ConsumeInput): ConsumptionReceipt {
+    const [outcome] = this.consumeAll([input]);
+    if (outcome instanceof LabFault) throw outcome;
+    return outcome!;
+  }
+
+  /**
+   * A plate step's draws, one per well, in one transaction: each well gets its receipt (the first
+   * one again for a key that already consumed), or the permanent LabFault that refuses it, while
+   * the others go ahead. When anything is short, nothing of the whole step is drawn and the
+   * OutOfStockFault is thrown: the step waits for stock as one, never half drawn.
+   */
+  consumeAll(inputs: readonly ConsumeInput[]): (ConsumptionReceipt | LabFault)[] {
     return this.db
-      .transaction((): ConsumptionReceipt => {
-        const prior = this.records.findOperation(input.operationKey);
-        if (prior) {
-          checkSameOperation(prior, input);
-          return receipt(input.operationKey, prior.step, this.records.ledger({ operationKey: input.operationKey }));
-        }
-        const { lines, shortages } = this.plan(input.use);
-        if (shortages.length > 0) throw new OutOfStockFault(shortages);
-        const at = now();
-        const { use } = input;
-        const op = {
-          operationKey: input.operationKey,
-          step: use.step,
-          campaignId: input.campaignId,
-          experimentWorkflowId: input.experimentWorkflowId,
-          plateId: use.location.plateId,
-          well: use.location.well,
-          at,
-        };
-        this.records.recordOperation(op);
-        const entries: LedgerEntry[] = [];
-        for (const line of lines) {
-          const item = line.stocked ? this.levels.get(line.item) : undefined;
-          if (item) this.levels.setLevel(item.item, Math.max(0, round9(item.level - line.quantity)), at);
-          if (line.onceForPlate !== undefined)
-            this.records.openPlate(line.onceForPlate, line.item, input.operationKey, input.campaignId, at);
-          const costUsd = line.quantity * line.unitCostUsd;
-          const lot = item?.lot ?? null;
-          this.records.recordLine({ ...op, ...pick(line), costUsd, lot });
-          entries.push({ ...op, ...pick(line), costUsd, ...(lot !== null && { lot }) });
-        }
-        return receipt(input.operationKey, use.step, entries);
-      })
+      .transaction(() =>
+        inputs.map((input) => {
+          try {
+            return this.consumeInTransaction(input);
+          } catch (err) {
+            // Refusals are decided before anything is written, so a refused well leaves no trace.
+            if (err instanceof LabFault && err.permanent && !(err instanceof OutOfStockFault)) return err;
+            throw err;
+          }
+        }),
+      )
       .immediate();
+  }
+
+  private consumeInTransaction(input: ConsumeInput): ConsumptionReceipt {
+    const prior = this.records.findOperation(input.operationKey);
+    if (prior) {
+      checkSameOperation(prior, input);
+      return receipt(input.operationKey, prior.step, this.records.ledger({ operationKey: input.operationKey }));
+    }
+    const { lines, shortages } = this.plan(input.use);
+    if (shortages.length > 0) throw new OutOfStockFault(shortages);
+    const at = now();
+    const { use } = input;
+    const op = {
+      operationKey: input.operationKey,
+      step: use.step,
+      campaignId: input.campaignId,
+      experimentWorkflowId: input.experimentWorkflowId,
+      plateId: use.location.plateId,
+      well: use.location.well,
+      at,
+    };
+    this.records.recordOperation(op);
+    const entries: LedgerEntry[] = [];
+    for (const line of lines) {
+      const item = line.stocked ? this.levels.get(line.item) : undefined;
+      if (item) this.levels.setLevel(item.item, Math.max(0, round9(item.level - line.quantity)), at);
+      if (line.onceForPlate !== undefined)
+        this.records.openPlate(line.onceForPlate, line.item, input.operationKey, input.campaignId, at);
+      const costUsd = line.quantity * line.unitCostUsd;
+      const lot = item?.lot ?? null;
+      this.records.recordLine({ ...op, ...pick(line), costUsd, lot });
+      entries.push({ ...op, ...pick(line), costUsd, ...(lot !== null && { lot }) });
+    }
+    return receipt(input.operationKey, use.step, entries);
   }
 
   /** What a step would lack right now (empty when it could run). Draws nothing. */

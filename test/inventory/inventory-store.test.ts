@@ -311,3 +311,48 @@ describe('bounded stock', () => {
     }
   });
 });
+
+describe('a plate step draws its wells in one transaction', () => {
+  const wellInput = (well: string, overrides: Partial<ConsumeInput> = {}): ConsumeInput => {
+    const wellUses = usesOf({ ...plan, well, experimentWorkflowId: `campaign-ic50/e-${well}` });
+    return {
+      operationKey: `ic50-p001/seed/${well}:consume`,
+      campaignId: plan.campaignId,
+      experimentWorkflowId: `campaign-ic50/e-${well}`,
+      use: wellUses.seed,
+      ...overrides,
+    };
+  };
+
+  it('draws nothing of the step when a later well runs short, and every well once the shelf is restocked', () => {
+    const store = openStore(tempDbPath(), stockWith({ tips: 2 }));
+    const before = levels(store);
+    const wells = ['B2', 'B3', 'B4'].map((w) => wellInput(w));
+    const short = fault(() => store.consumeAll(wells));
+    expect(short).toBeInstanceOf(OutOfStockFault);
+    expect(short.type).toBe(OUT_OF_STOCK);
+    // The two wells the tips would have covered were not drawn either: the step waits as one.
+    expect(levels(store)).toEqual(before);
+    expect(store.ledger()).toEqual([]);
+    store.restock({ item: 'tips', amount: 10 });
+    const receipts = store.consumeAll(wells);
+    expect(receipts.every((r) => !(r instanceof LabFault))).toBe(true);
+    expect(levels(store).tips).toBe(12 - 3);
+    // A retried step (the same keys) draws nothing more and gets the same receipts.
+    expect(store.consumeAll(wells)).toEqual(receipts);
+    expect(levels(store).tips).toBe(9);
+  });
+
+  it('refuses only the well whose draw is impossible, and draws the others', () => {
+    const store = openStore(tempDbPath());
+    store.consume(wellInput('B2'));
+    // The same key for another well is a permanent refusal of that well alone.
+    const reused = wellInput('B3', { operationKey: 'ic50-p001/seed/B2:consume' });
+    const [a, b, c] = store.consumeAll([wellInput('B2'), reused, wellInput('B4')]);
+    expect(a).not.toBeInstanceOf(LabFault);
+    expect(b).toBeInstanceOf(LabFault);
+    expect((b as LabFault).permanent).toBe(true);
+    expect(c).not.toBeInstanceOf(LabFault);
+    expect(new Set(store.ledger().map((e) => e.well))).toEqual(new Set(['B2', 'B4']));
+  });
+});
