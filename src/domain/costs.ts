@@ -269,6 +269,8 @@ export interface WellSpend {
   completedSteps?: readonly ExperimentStep[];
   /** The compound's price; undefined for a control or an unpriced compound. */
   pricing: CompoundPricing | undefined;
+  /** The well's cost by category when the caller has it already (costByCategory of the same well). */
+  costs?: Record<CostCategory, number>;
 }
 
 export interface CampaignSpend {
@@ -296,7 +298,7 @@ export function campaignSpend(
   let wellsUsd = 0;
   for (const w of wells) {
     const steps = w.completedSteps ?? [];
-    const well = costByCategory(w.proposal.assay, w.proposal.doseMicromolar, w.pricing, steps, timings);
+    const well = w.costs ?? costByCategory(w.proposal.assay, w.proposal.doseMicromolar, w.pricing, steps, timings);
     for (const c of COST_CATEGORIES) {
       byCategory[c] += well[c];
       wellsUsd += well[c];

@@ -164,11 +164,23 @@ export class CampaignStateModel {
 
   /** Spend by the one cost model: the steps each well did, and the unused wells of every plate opened. */
   spend(): CampaignSpend {
-    return campaignSpend(
-      this.snapshot.outcomes.map((o) => this.wellSpend(o)),
-      this.snapshot.instrumentTimings,
-    );
+    // Outcomes only grow (recordOutcome) or are replaced as a new list (normalising a plate): the
+    // same list at the same length has the same spend, and status asks for it several times.
+    const { outcomes } = this.snapshot;
+    if (this.spendMemo?.outcomes !== outcomes || this.spendMemo.length !== outcomes.length) {
+      const wells = outcomes.map((o) => this.wellSpend(o));
+      this.spendMemo = {
+        outcomes,
+        length: outcomes.length,
+        spend: campaignSpend(wells, this.snapshot.instrumentTimings),
+      };
+    }
+    return this.spendMemo.spend;
   }
+
+  private spendMemo: { outcomes: ExperimentOutcome[]; length: number; spend: CampaignSpend } | undefined;
+  /** Each recorded well's cost by category, computed once per well (a large campaign has thousands). */
+  private readonly wellCosts = new WeakMap<ExperimentOutcome, Record<CostCategory, number>>();
 
   get spentUsd(): number {
     return this.spend().totalUsd;
@@ -187,11 +199,17 @@ export class CampaignStateModel {
   }
 
   private wellSpend(o: ExperimentOutcome): WellSpend {
+    let costs = this.wellCosts.get(o);
+    if (!costs) {
+      costs = this.stepsCost(o);
+      this.wellCosts.set(o, costs);
+    }
     return {
       proposal: o.proposal,
       location: o.location,
       completedSteps: o.completedSteps ?? [],
       pricing: this.pricingOf(o.proposal),
+      costs,
     };
   }
 
