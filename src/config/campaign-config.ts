@@ -5,6 +5,12 @@ import { ALWAYS, ConfigError, parseWith, parseYamlText, readSettingsFile, tolera
 /** Largest config file we read: a campaign config is a few hundred bytes; megabytes mean a mistake. */
 export const MAX_CONFIG_BYTES = 256 * 1024;
 export const MAX_BATCH_SIZE = 96; // one 96-well plate per batch
+/**
+ * Wells one campaign may reach (maxIterations × wells per batch). Its outcomes are handed from run
+ * to run in its history, about 120 bytes a well in one continue-as-new request that the server
+ * limits to 2 MB (bench:history measures 10,000 wells).
+ */
+export const MAX_CAMPAIGN_WELLS = 15_000;
 export const MAX_BUDGET_USD = 1_000_000;
 /** How far beyond its configured range a pair's doses may go by default (× max, ÷ min). */
 export const DEFAULT_RANGE_EXTENSION_FACTOR = 10;
@@ -206,6 +212,12 @@ export const campaignConfigSchema = z
           ['batchSize'],
           c.batchSize,
           `a batch is one ${MAX_BATCH_SIZE}-well plate: batchSize × ${c.replicates} replicate(s) plus ${c.controlsPerLine} vehicle control(s) per cell line must fit (${wellsPerBatch} wells needed); allowed: at most ${Math.floor((MAX_BATCH_SIZE - controls) / c.replicates)}`,
+        );
+      else if (c.maxIterations * wellsPerBatch > MAX_CAMPAIGN_WELLS)
+        issue(
+          ['maxIterations'],
+          c.maxIterations,
+          `${c.maxIterations} batches of up to ${wellsPerBatch} wells could reach ${c.maxIterations * wellsPerBatch} wells; a campaign holds at most ${MAX_CAMPAIGN_WELLS} (its outcomes travel in its history); allowed: at most ${Math.floor(MAX_CAMPAIGN_WELLS / wellsPerBatch)}`,
         );
       if (c.objective.type === 'selectivity') {
         for (const key of ['killLine', 'spareLine'] as const) {

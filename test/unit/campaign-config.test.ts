@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseCampaignYaml } from '../../src/config/campaign-config';
+import { MAX_CAMPAIGN_WELLS, parseCampaignYaml, resolveCampaignConfig } from '../../src/config/campaign-config';
 import { ConfigError } from '../../src/config/validation';
 
 const valid = {
@@ -208,5 +208,32 @@ describe('campaign config validation', () => {
     expect(config.compounds).toEqual(['staurosporine', 'cisplatin']);
     expect(config.doseRange.maxMicromolar).toBe(300);
     expect(config.replicates).toBe(2);
+  });
+});
+
+describe('a campaign bounded by what its history can carry', () => {
+  it('refuses more iterations than MAX_CAMPAIGN_WELLS allows, naming the field, the value and the allowed range', () => {
+    const base = {
+      name: 'big',
+      cellLines: ['U2OS'],
+      compounds: ['staurosporine'],
+      doseRange: { minMicromolar: 0.001, maxMicromolar: 10 },
+      assay: 'viability' as const,
+      batchSize: 94,
+      budgetUsd: 1000,
+    };
+    // 94 treatments + 2 controls = 96 wells a batch: 156 batches fit 15,000 wells, 157 do not.
+    expect(() => resolveCampaignConfig({ ...base, maxIterations: 156 }, 'big.yaml')).not.toThrow();
+    const err = (() => {
+      try {
+        resolveCampaignConfig({ ...base, maxIterations: 157 }, 'big.yaml');
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(err.message).toContain('maxIterations');
+    expect(err.message).toContain('157');
+    expect(err.message).toContain(`at most ${Math.floor(MAX_CAMPAIGN_WELLS / 96)}`);
   });
 });
