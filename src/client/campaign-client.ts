@@ -6,7 +6,8 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { type CampaignConfig, MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-config';
+import type { CampaignConfig } from '../config/campaign-config';
+import { MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-id';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { COST_CATEGORIES } from '../domain/costs';

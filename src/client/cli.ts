@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CampaignConfig } from '../config/campaign-config';
-import { ConfigError } from '../config/validation';
+import { ConfigError } from '../config/config-error';
 import {
   CliError,
   approveBatch,
@@ -19,7 +19,6 @@ import {
   stopCampaign,
   type CampaignClientOptions,
 } from './campaign-client';
-import { parseRestockRequest } from '../activities/inventory-activities';
 import {
   csvCell,
   formatEstimatesTable,
@@ -31,24 +30,12 @@ import {
   resultsCsv,
   resultsPrism,
 } from './format';
-import {
-  checkStockroomKey,
-  describeLab,
-  inventoryReport,
-  restock,
-  type StockroomCallOptions,
-} from './stockroom-client';
-import { reportCommand } from './report-command';
-import { campaignUrl } from './ui-url';
-import { renderWatch, watchCampaign, watchFrame } from './watch';
+import { checkStockroomKey, type StockroomCallOptions } from './stockroom-call';
 import { campaignWorkerWarnings } from './workers-check';
-import {
-  createCampaignSchedule,
-  deleteCampaignSchedule,
-  listCampaignSchedules,
-  pauseCampaignSchedule,
-  unpauseCampaignSchedule,
-} from './schedules';
+
+// Start-up time matters (people poll `cellos status`): modules only some commands need (the
+// stockroom client, config parsing with zod and YAML, schedules, watch, the report) are imported
+// inside those commands, so the prebuilt CLI keeps them in chunks that `status` never loads.
 
 export const USAGE = `cellos — run autonomous dose-response campaigns on Temporal
 
@@ -259,6 +246,7 @@ export function parseUsd(text: string): number {
  */
 async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig): Promise<string[]> {
   const { checkConfigAgainstLab } = await import('../config/lab-check');
+  const { describeLab } = await import('./stockroom-client');
   const catalogue = await describeLab(opts);
   const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
   if (problems.length > 0)
@@ -289,7 +277,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
           ...(flags.concentration !== undefined ? { stockConcentrationMicromolar: flags.concentration as string } : {}),
         }
       : undefined;
-  if (restockRequest) parseRestockRequest(restockRequest);
+  if (restockRequest) (await import('../activities/inventory-activities')).parseRestockRequest(restockRequest);
   const stockroomCall = command === 'restock' || command === 'inventory' ? parseStockroomCall(flags) : undefined;
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;
@@ -315,7 +303,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         );
         for (const w of warnings) out(w);
         out(`watch:  cellos watch ${handle.workflowId}`);
-        out(`web UI: ${campaignUrl(handle.workflowId)}`);
+        out(`web UI: ${(await import('./ui-url')).campaignUrl(handle.workflowId)}`);
         return 0;
       }
       case 'status': {
@@ -329,6 +317,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'watch': {
+        const { watchCampaign } = await import('./watch');
         const status = await watchCampaign(opts, args[0]!, (t) => process.stdout.write(t), {
           intervalMs: watchInterval!,
           tty: process.stdout.isTTY === true,
@@ -357,6 +346,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       case 'stop': {
         const status = await stopCampaign(opts, args[0]!, flags.reason as string | undefined);
         out(`${status.campaignId}: stop requested; running wells finish first, no new ones start`);
+        const { renderWatch, watchFrame } = await import('./watch');
         out(renderWatch(await watchFrame(opts, status.campaignId), { stopping: true }));
         out(`follow it to the end: cellos watch ${status.campaignId}`);
         return 0;
@@ -419,11 +409,13 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'inventory': {
+        const { inventoryReport } = await import('./stockroom-client');
         const report = await inventoryReport(opts, flags.campaign as string | undefined, stockroomCall);
         out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
         return 0;
       }
       case 'restock': {
+        const { restock } = await import('./stockroom-client');
         const record = await restock(opts, restockRequest!, stockroomCall);
         out(
           `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
@@ -433,6 +425,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       case 'schedule create': {
         const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
         const warnings = await checkWithLab(opts, config!);
+        const { createCampaignSchedule } = await import('./schedules');
         await createCampaignSchedule(opts, config!, scheduleId, (flags.cron as string).trim());
         out(
           `created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`,
@@ -441,20 +434,28 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         return 0;
       }
       case 'schedule list': {
+        const { listCampaignSchedules } = await import('./schedules');
         const list = await listCampaignSchedules(opts);
         out(flags.json ? JSON.stringify(list, null, 2) : formatSchedules(list));
         return 0;
       }
-      case 'schedule pause':
+      case 'schedule pause': {
+        const { pauseCampaignSchedule } = await import('./schedules');
         out(`paused schedule ${await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined)}`);
         return 0;
-      case 'schedule resume':
+      }
+      case 'schedule resume': {
+        const { unpauseCampaignSchedule } = await import('./schedules');
         out(`resumed schedule ${await unpauseCampaignSchedule(opts, args[0]!)}`);
         return 0;
-      case 'schedule delete':
+      }
+      case 'schedule delete': {
+        const { deleteCampaignSchedule } = await import('./schedules');
         out(`deleted schedule ${await deleteCampaignSchedule(opts, args[0]!)}`);
         return 0;
+      }
       case 'report': {
+        const { reportCommand } = await import('./report-command');
         const r = await reportCommand(opts, args[0]!, flags.out as string | undefined);
         out(`wrote the report of ${r.pairs} pair(s) to ${r.path}\nopen: ${r.url}`);
         return 0;
@@ -466,8 +467,6 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
     await client.connection.close();
   }
 }
-
-export { campaignUrl };
 
 /** `--key` and `--wait SECONDS` of the stockroom commands (1 ms to 1 hour), checked before connecting. */
 export function parseStockroomCall(flags: Record<string, string | boolean | undefined>): StockroomCallOptions {

@@ -9,6 +9,20 @@ import { taskQueuesFromEnv } from '../temporal/task-queues';
 import type { LabCatalogue } from '../domain/lab-catalogue';
 import type { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from '../workflows/stockroom';
 import { CliError, type CampaignClientOptions } from './campaign-client';
+import {
+  checkStockroomKey,
+  STOCKROOM_TIMEOUT_EXIT,
+  STOCKROOM_WAIT_MS,
+  type StockroomCallOptions,
+} from './stockroom-call';
+
+export {
+  checkStockroomKey,
+  STOCKROOM_KEY_PATTERN,
+  STOCKROOM_TIMEOUT_EXIT,
+  STOCKROOM_WAIT_MS,
+  type StockroomCallOptions,
+} from './stockroom-call';
 
 /**
  * `cellos restock` and `cellos inventory`: short workflows that reach the lab workers' stockroom.
@@ -21,29 +35,6 @@ import { CliError, type CampaignClientOptions } from './campaign-client';
  * once, when the workers come back) or was withdrawn (a report), names the workers that must run,
  * and exits non-zero (STOCKROOM_TIMEOUT_EXIT).
  */
-
-/** How long a stockroom command waits for the lab before it gives up waiting (`--wait` changes it). */
-export const STOCKROOM_WAIT_MS = 30_000;
-/** Exit code of a stockroom command that did not complete within its wait. */
-export const STOCKROOM_TIMEOUT_EXIT = 3;
-/** What an idempotency key may look like: it becomes part of a workflow id. */
-export const STOCKROOM_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
-
-export interface StockroomCallOptions {
-  /** Idempotency key: the same key is applied at most once. */
-  key?: string;
-  /** How long to wait for the lab, ms (default STOCKROOM_WAIT_MS). */
-  waitMs?: number;
-}
-
-export function checkStockroomKey(key: string): string {
-  if (!STOCKROOM_KEY_PATTERN.test(key))
-    throw new CliError(
-      `--key: "${key.slice(0, 120)}" is not allowed; use 1-100 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
-      2,
-    );
-  return key;
-}
 
 export async function restock(
   opts: CampaignClientOptions,
