@@ -7,7 +7,7 @@ import { CliError } from './campaign-client';
 export const STOCKROOM_WAIT_MS = 30_000;
 /** Exit code of a stockroom command that did not complete within its wait. */
 export const STOCKROOM_TIMEOUT_EXIT = 3;
-/** What an idempotency key may look like: it becomes part of a workflow id. */
+/** What an idempotency key may look like: it becomes part of an update id and is recorded in the lab file. */
 export const STOCKROOM_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
 
 export interface StockroomCallOptions {
