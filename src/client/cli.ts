@@ -30,6 +30,7 @@ import {
   resultsCsv,
   resultsPrism,
 } from './format';
+import { checkCron } from './cron';
 import { checkStockroomKey, type StockroomCallOptions } from './stockroom-call';
 import { campaignWorkerWarnings } from './workers-check';
 
@@ -288,6 +289,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       'schedule create: --cron "<minute hour day month weekday>" is required, e.g. --cron "0 2 * * *"',
       2,
     );
+  if (command === 'schedule create') flags.cron = checkCron(flags.cron as string);
 
   const client = await connectClient();
   const opts: CampaignClientOptions = { client };
@@ -426,7 +428,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
         const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
         const warnings = await checkWithLab(opts, config!);
         const { createCampaignSchedule } = await import('./schedules');
-        await createCampaignSchedule(opts, config!, scheduleId, (flags.cron as string).trim());
+        await createCampaignSchedule(opts, config!, scheduleId, flags.cron as string);
         out(
           `created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`,
         );
