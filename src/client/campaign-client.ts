@@ -67,6 +67,46 @@ export async function connectClient(): Promise<Client> {
   }
 }
 
+/**
+ * An unknown namespace (TEMPORAL_NAMESPACE, or a profile's) surfaces from the first call as the
+ * server's NamespaceNotFound; this turns it into a message that says what to set, listing the
+ * namespaces the server has. Checked only once a call has failed, so a call that works pays no
+ * extra round trip. Returns undefined when `err` is not about the namespace.
+ */
+export async function namespaceNotFound(client: Client, err: unknown): Promise<CliError | undefined> {
+  if (!isNamespaceNotFound(err)) return undefined;
+  const namespace = client.options.namespace;
+  const { address } = temporalSettings();
+  let known: string;
+  try {
+    const names: string[] = [];
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await client.workflowService.listNamespaces({ pageSize: 100, nextPageToken });
+      for (const n of page.namespaces ?? [])
+        if (n.namespaceInfo?.name && n.namespaceInfo.name !== 'temporal-system') names.push(n.namespaceInfo.name);
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken && names.length < 1_000);
+    known = names.length > 0 ? names.sort().join(', ') : '(none)';
+  } catch (listErr) {
+    known = `(the server did not list them: ${(listErr as Error).message})`;
+  }
+  return new CliError(
+    `namespace '${namespace}' does not exist on ${address}; known: ${known}. Set TEMPORAL_NAMESPACE to one of them, ` +
+      `or create it (temporal operator namespace create --namespace ${namespace}).`,
+    2,
+  );
+}
+
+function isNamespaceNotFound(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e.name === 'NamespaceNotFoundError') return true;
+    // A raw gRPC error (calls on workflowService directly): NOT_FOUND naming the namespace.
+    if ((e as { code?: unknown }).code === 5 && /namespace\b.*\bnot found/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** Any codec or tracing setting (CELLOS_CODEC_*, OTEL_*, CELLOS_TRACES_FILE) means: load the telemetry options. */
 export function wantsTelemetry(env: NodeJS.ProcessEnv): boolean {
   return Object.keys(env).some(
