@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main, parseStockroomCall } from '../../src/client/cli';
 import { CliError } from '../../src/client/campaign-client';
-import { inventoryReport, restock, STOCKROOM_TIMEOUT_EXIT } from '../../src/client/stockroom-client';
+import { describeLab, inventoryReport, restock, STOCKROOM_TIMEOUT_EXIT } from '../../src/client/stockroom-client';
 import { InventoryStore } from '../../src/inventory/inventory-store';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { builtinLabConfig } from '../../src/config/lab-config';
@@ -209,6 +209,20 @@ describe('stockroom calls with the workers down', () => {
       q,
     );
   }, 120_000);
+
+  it('the lab check of cellos start gives up after its wait and names the lab queue', async () => {
+    const q = queues();
+    const opts = { client: env.client, ...q };
+    const down = await refusal(describeLab(opts, 1_000));
+    expect(down.message).toMatch(
+      new RegExp(
+        `^the lab did not describe itself within 1 s: no lab worker answered on "${q.labTaskQueue}-inventory"`,
+      ),
+    );
+    // With the stockroom workflow running but no lab worker, the same.
+    const noLab = await withOrchestrationOnly(q, () => refusal(describeLab(opts, 1_500)));
+    expect(noLab.message).toMatch(/^the lab did not describe itself within 1.5 s/);
+  }, 30_000);
 
   it('the CLI prints one error line naming the worker and exits 3, with no stack trace', async () => {
     const q = queues();
