@@ -3,7 +3,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { campaignStatus, campaignResults, startCampaign } from '../src/client/campaign-client';
-import { campaignUrl } from '../src/client/cli';
+import { campaignUrl } from '../src/client/ui-url';
 import { formatEstimates, formatResults } from '../src/client/format';
 import { fileURLToPath } from 'node:url';
 import { loadCampaignConfigFile, type CampaignConfig } from '../src/config/campaign-config';

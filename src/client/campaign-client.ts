@@ -6,7 +6,8 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { type CampaignConfig, MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-config';
+import type { CampaignConfig } from '../config/campaign-config';
+import { MAX_CAMPAIGN_ID_LENGTH } from '../config/campaign-id';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { COST_CATEGORIES } from '../domain/costs';
@@ -64,6 +65,46 @@ export async function connectClient(): Promise<Client> {
       `cannot reach Temporal at ${settings.address} (${(err as Error).message}). Start the dev server with "npm run server" or set TEMPORAL_ADDRESS.`,
     );
   }
+}
+
+/**
+ * An unknown namespace (TEMPORAL_NAMESPACE, or a profile's) surfaces from the first call as the
+ * server's NamespaceNotFound; this turns it into a message that says what to set, listing the
+ * namespaces the server has. Checked only once a call has failed, so a call that works pays no
+ * extra round trip. Returns undefined when `err` is not about the namespace.
+ */
+export async function namespaceNotFound(client: Client, err: unknown): Promise<CliError | undefined> {
+  if (!isNamespaceNotFound(err)) return undefined;
+  const namespace = client.options.namespace;
+  const { address } = temporalSettings();
+  let known: string;
+  try {
+    const names: string[] = [];
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await client.workflowService.listNamespaces({ pageSize: 100, nextPageToken });
+      for (const n of page.namespaces ?? [])
+        if (n.namespaceInfo?.name && n.namespaceInfo.name !== 'temporal-system') names.push(n.namespaceInfo.name);
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken && names.length < 1_000);
+    known = names.length > 0 ? names.sort().join(', ') : '(none)';
+  } catch (listErr) {
+    known = `(the server did not list them: ${(listErr as Error).message})`;
+  }
+  return new CliError(
+    `namespace '${namespace}' does not exist on ${address}; known: ${known}. Set TEMPORAL_NAMESPACE to one of them, ` +
+      `or create it (temporal operator namespace create --namespace ${namespace}).`,
+    2,
+  );
+}
+
+function isNamespaceNotFound(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e.name === 'NamespaceNotFoundError') return true;
+    // A raw gRPC error (calls on workflowService directly): NOT_FOUND naming the namespace.
+    if ((e as { code?: unknown }).code === 5 && /namespace\b.*\bnot found/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 /** Any codec or tracing setting (CELLOS_CODEC_*, OTEL_*, CELLOS_TRACES_FILE) means: load the telemetry options. */

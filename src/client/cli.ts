@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { CampaignConfig } from '../config/campaign-config';
-import { ConfigError } from '../config/validation';
+import { ConfigError } from '../config/config-error';
 import {
   CliError,
   approveBatch,
@@ -12,6 +12,7 @@ import {
   campaignView,
   connectClient,
   listCampaigns,
+  namespaceNotFound,
   pauseCampaign,
   resumeCampaign,
   setCampaignBudget,
@@ -19,7 +20,6 @@ import {
   stopCampaign,
   type CampaignClientOptions,
 } from './campaign-client';
-import { parseRestockRequest } from '../activities/inventory-activities';
 import {
   csvCell,
   formatEstimatesTable,
@@ -31,24 +31,13 @@ import {
   resultsCsv,
   resultsPrism,
 } from './format';
-import {
-  checkStockroomKey,
-  describeLab,
-  inventoryReport,
-  restock,
-  type StockroomCallOptions,
-} from './stockroom-client';
-import { reportCommand } from './report-command';
-import { campaignUrl } from './ui-url';
-import { renderWatch, watchCampaign, watchFrame } from './watch';
+import { checkCron } from './cron';
+import { checkStockroomKey, type StockroomCallOptions } from './stockroom-call';
 import { campaignWorkerWarnings } from './workers-check';
-import {
-  createCampaignSchedule,
-  deleteCampaignSchedule,
-  listCampaignSchedules,
-  pauseCampaignSchedule,
-  unpauseCampaignSchedule,
-} from './schedules';
+
+// Start-up time matters (people poll `cellos status`): modules only some commands need (the
+// stockroom client, config parsing with zod and YAML, schedules, watch, the report) are imported
+// inside those commands, so the prebuilt CLI keeps them in chunks that `status` never loads.
 
 export const USAGE = `cellos — run autonomous dose-response campaigns on Temporal
 
@@ -259,6 +248,7 @@ export function parseUsd(text: string): number {
  */
 async function checkWithLab(opts: CampaignClientOptions, config: CampaignConfig): Promise<string[]> {
   const { checkConfigAgainstLab } = await import('../config/lab-check');
+  const { describeLab } = await import('./stockroom-client');
   const catalogue = await describeLab(opts);
   const { problems, warnings } = checkConfigAgainstLab(config, catalogue);
   if (problems.length > 0)
@@ -289,7 +279,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
           ...(flags.concentration !== undefined ? { stockConcentrationMicromolar: flags.concentration as string } : {}),
         }
       : undefined;
-  if (restockRequest) parseRestockRequest(restockRequest);
+  if (restockRequest) (await import('../activities/inventory-activities')).parseRestockRequest(restockRequest);
   const stockroomCall = command === 'restock' || command === 'inventory' ? parseStockroomCall(flags) : undefined;
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;
@@ -300,174 +290,218 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
       'schedule create: --cron "<minute hour day month weekday>" is required, e.g. --cron "0 2 * * *"',
       2,
     );
+  if (command === 'schedule create') flags.cron = checkCron(flags.cron as string);
 
   const client = await connectClient();
   const opts: CampaignClientOptions = { client };
   try {
-    switch (command) {
-      case 'start': {
-        const warnings = await checkWithLab(opts, config!);
-        const handle = await startCampaign(opts, config!, campaignId!, startDelayMs, { rerun: flags.rerun === true });
-        out(
-          startDelayMs
-            ? `scheduled ${handle.workflowId} to start at ${new Date(Date.now() + startDelayMs).toISOString()}`
-            : `started ${handle.workflowId}`,
-        );
-        for (const w of warnings) out(w);
-        out(`watch:  cellos watch ${handle.workflowId}`);
-        out(`web UI: ${campaignUrl(handle.workflowId)}`);
-        return 0;
-      }
-      case 'status': {
-        const view = await campaignView(opts, args[0]!);
-        const warnings =
-          view.running && view.status.state !== 'scheduled'
-            ? await campaignWorkerWarnings(opts, view.taskQueue, view.status.learnerSettings?.assay)
-            : [];
-        if (flags.json) out(JSON.stringify(warnings.length > 0 ? { ...view.status, warnings } : view.status, null, 2));
-        else out([formatStatus(view.status), ...warnings.map((w) => `warning    ${w}`)].join('\n'));
-        return 0;
-      }
-      case 'watch': {
-        const status = await watchCampaign(opts, args[0]!, (t) => process.stdout.write(t), {
-          intervalMs: watchInterval!,
-          tty: process.stdout.isTTY === true,
-        });
-        return status.state === 'failed' ? 1 : 0;
-      }
-      case 'pause': {
-        const status = await pauseCampaign(opts, args[0]!, flags.reason as string | undefined);
-        out(
-          `${status.campaignId}: pause requested; ${status.experiments.running} running experiment(s) will finish, no new ones start`,
-        );
-        return 0;
-      }
-      case 'resume': {
-        const status = await resumeCampaign(opts, args[0]!);
-        out(`${status.campaignId}: resumed`);
-        return 0;
-      }
-      case 'budget': {
-        const result = await setCampaignBudget(opts, args[0]!, budget!);
-        out(
-          `budget changed from $${result.previousBudgetUsd.toFixed(2)} to $${result.budgetUsd.toFixed(2)} ($${result.spentUsd.toFixed(2)} spent)`,
-        );
-        return 0;
-      }
-      case 'stop': {
-        const status = await stopCampaign(opts, args[0]!, flags.reason as string | undefined);
-        out(`${status.campaignId}: stop requested; running wells finish first, no new ones start`);
-        out(renderWatch(await watchFrame(opts, status.campaignId), { stopping: true }));
-        out(`follow it to the end: cellos watch ${status.campaignId}`);
-        return 0;
-      }
-      case 'results': {
-        const results = await campaignResults(opts, args[0]!);
-        const format = flags.format as string;
-        if (flags.estimates) {
-          // The refit (the learner) is loaded only for --estimates.
-          const { estimatesTable, estimatesCsv } = await import('../report/estimates');
-          const t = estimatesTable(results);
-          out(
-            format === 'json'
-              ? JSON.stringify(t, null, 2)
-              : format === 'csv'
-                ? estimatesCsv(t, csvCell)
-                : formatEstimatesTable(t),
-          );
-          return 0;
-        }
-        out(
-          format === 'json'
-            ? JSON.stringify(results, null, 2)
-            : format === 'csv'
-              ? resultsCsv(results)
-              : format === 'prism'
-                ? resultsPrism(results)
-                : formatResults(results),
-        );
-        return 0;
-      }
-      case 'list': {
-        const list = await listCampaigns(opts);
-        // Campaigns still running need workers: say so when no worker listens on this CLI's queues.
-        const warnings = list.some((c) => c.temporalStatus === 'RUNNING')
-          ? await campaignWorkerWarnings(opts, undefined, undefined)
-          : [];
-        if (flags.json) out(JSON.stringify(list, null, 2));
-        else out([formatList(list), ...warnings.map((w) => `warning: ${w}`)].join('\n'));
-        return 0;
-      }
-      case 'approve': {
-        const r = await approveBatch(opts, args[0]!);
-        out(`approved: ${r.approvedWells} wells go to the lab`);
-        return 0;
-      }
-      case 'reject': {
-        const r = await rejectBatch(opts, args[0]!, (flags.reason as string).trim());
-        out(`rejected ${r.rejectedWells} wells; the learner will propose another batch`);
-        return 0;
-      }
-      case 'confirm': {
-        const r = await confirmAction(opts, args[0]!);
-        out(`confirmed: ${r.confirmed}`);
-        return 0;
-      }
-      case 'priority': {
-        const r = await setCampaignPriority(opts, args[0]!, priority!);
-        out(`priority changed from ${r.previousPriorityKey} to ${r.priorityKey} (1 is highest)`);
-        return 0;
-      }
-      case 'inventory': {
-        const report = await inventoryReport(opts, flags.campaign as string | undefined, stockroomCall);
-        out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
-        return 0;
-      }
-      case 'restock': {
-        const record = await restock(opts, restockRequest!, stockroomCall);
-        out(
-          `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
-        );
-        return 0;
-      }
-      case 'schedule create': {
-        const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
-        const warnings = await checkWithLab(opts, config!);
-        await createCampaignSchedule(opts, config!, scheduleId, (flags.cron as string).trim());
-        out(
-          `created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`,
-        );
-        for (const w of warnings) out(w);
-        return 0;
-      }
-      case 'schedule list': {
-        const list = await listCampaignSchedules(opts);
-        out(flags.json ? JSON.stringify(list, null, 2) : formatSchedules(list));
-        return 0;
-      }
-      case 'schedule pause':
-        out(`paused schedule ${await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined)}`);
-        return 0;
-      case 'schedule resume':
-        out(`resumed schedule ${await unpauseCampaignSchedule(opts, args[0]!)}`);
-        return 0;
-      case 'schedule delete':
-        out(`deleted schedule ${await deleteCampaignSchedule(opts, args[0]!)}`);
-        return 0;
-      case 'report': {
-        const r = await reportCommand(opts, args[0]!, flags.out as string | undefined);
-        out(`wrote the report of ${r.pairs} pair(s) to ${r.path}\nopen: ${r.url}`);
-        return 0;
-      }
-      default:
-        throw new CliError(`unknown command "${command}"`, 2);
-    }
+    return await runCommand(command, args, flags, opts, out, {
+      config,
+      campaignId,
+      budget,
+      priority,
+      restockRequest,
+      stockroomCall,
+      startDelayMs,
+      watchInterval,
+    });
+  } catch (err) {
+    throw (await namespaceNotFound(client, err)) ?? err;
   } finally {
     await client.connection.close();
   }
 }
 
-export { campaignUrl };
+/** What runCli checked before connecting, for the command to use. */
+interface CheckedCall {
+  config?: CampaignConfig;
+  campaignId?: string;
+  budget?: number;
+  priority?: number;
+  restockRequest?: { item: string; amount: string; lot?: string; stockConcentrationMicromolar?: string };
+  stockroomCall?: StockroomCallOptions;
+  startDelayMs?: number;
+  watchInterval?: number;
+}
+
+async function runCommand(
+  command: string,
+  args: string[],
+  flags: Record<string, string | boolean | undefined>,
+  opts: CampaignClientOptions,
+  out: Out,
+  { config, campaignId, budget, priority, restockRequest, stockroomCall, startDelayMs, watchInterval }: CheckedCall,
+): Promise<number> {
+  switch (command) {
+    case 'start': {
+      const warnings = await checkWithLab(opts, config!);
+      const handle = await startCampaign(opts, config!, campaignId!, startDelayMs, { rerun: flags.rerun === true });
+      out(
+        startDelayMs
+          ? `scheduled ${handle.workflowId} to start at ${new Date(Date.now() + startDelayMs).toISOString()}`
+          : `started ${handle.workflowId}`,
+      );
+      for (const w of warnings) out(w);
+      out(`watch:  cellos watch ${handle.workflowId}`);
+      out(`web UI: ${(await import('./ui-url')).campaignUrl(handle.workflowId)}`);
+      return 0;
+    }
+    case 'status': {
+      const view = await campaignView(opts, args[0]!);
+      const warnings =
+        view.running && view.status.state !== 'scheduled'
+          ? await campaignWorkerWarnings(opts, view.taskQueue, view.status.learnerSettings?.assay)
+          : [];
+      if (flags.json) out(JSON.stringify(warnings.length > 0 ? { ...view.status, warnings } : view.status, null, 2));
+      else out([formatStatus(view.status), ...warnings.map((w) => `warning    ${w}`)].join('\n'));
+      return 0;
+    }
+    case 'watch': {
+      const { watchCampaign } = await import('./watch');
+      const status = await watchCampaign(opts, args[0]!, (t) => process.stdout.write(t), {
+        intervalMs: watchInterval!,
+        tty: process.stdout.isTTY === true,
+      });
+      return status.state === 'failed' ? 1 : 0;
+    }
+    case 'pause': {
+      const status = await pauseCampaign(opts, args[0]!, flags.reason as string | undefined);
+      out(
+        `${status.campaignId}: pause requested; ${status.experiments.running} running experiment(s) will finish, no new ones start`,
+      );
+      return 0;
+    }
+    case 'resume': {
+      const status = await resumeCampaign(opts, args[0]!);
+      out(`${status.campaignId}: resumed`);
+      return 0;
+    }
+    case 'budget': {
+      const result = await setCampaignBudget(opts, args[0]!, budget!);
+      out(
+        `budget changed from $${result.previousBudgetUsd.toFixed(2)} to $${result.budgetUsd.toFixed(2)} ($${result.spentUsd.toFixed(2)} spent)`,
+      );
+      return 0;
+    }
+    case 'stop': {
+      const status = await stopCampaign(opts, args[0]!, flags.reason as string | undefined);
+      out(`${status.campaignId}: stop requested; running wells finish first, no new ones start`);
+      const { renderWatch, watchFrame } = await import('./watch');
+      out(renderWatch(await watchFrame(opts, status.campaignId), { stopping: true }));
+      out(`follow it to the end: cellos watch ${status.campaignId}`);
+      return 0;
+    }
+    case 'results': {
+      const results = await campaignResults(opts, args[0]!);
+      const format = flags.format as string;
+      if (flags.estimates) {
+        // The refit (the learner) is loaded only for --estimates.
+        const { estimatesTable, estimatesCsv } = await import('../report/estimates');
+        const t = estimatesTable(results);
+        out(
+          format === 'json'
+            ? JSON.stringify(t, null, 2)
+            : format === 'csv'
+              ? estimatesCsv(t, csvCell)
+              : formatEstimatesTable(t),
+        );
+        return 0;
+      }
+      out(
+        format === 'json'
+          ? JSON.stringify(results, null, 2)
+          : format === 'csv'
+            ? resultsCsv(results)
+            : format === 'prism'
+              ? resultsPrism(results)
+              : formatResults(results),
+      );
+      return 0;
+    }
+    case 'list': {
+      const list = await listCampaigns(opts);
+      // Campaigns still running need workers: say so when no worker listens on this CLI's queues.
+      const warnings = list.some((c) => c.temporalStatus === 'RUNNING')
+        ? await campaignWorkerWarnings(opts, undefined, undefined)
+        : [];
+      if (flags.json) out(JSON.stringify(list, null, 2));
+      else out([formatList(list), ...warnings.map((w) => `warning: ${w}`)].join('\n'));
+      return 0;
+    }
+    case 'approve': {
+      const r = await approveBatch(opts, args[0]!);
+      out(`approved: ${r.approvedWells} wells go to the lab`);
+      return 0;
+    }
+    case 'reject': {
+      const r = await rejectBatch(opts, args[0]!, (flags.reason as string).trim());
+      out(`rejected ${r.rejectedWells} wells; the learner will propose another batch`);
+      return 0;
+    }
+    case 'confirm': {
+      const r = await confirmAction(opts, args[0]!);
+      out(`confirmed: ${r.confirmed}`);
+      return 0;
+    }
+    case 'priority': {
+      const r = await setCampaignPriority(opts, args[0]!, priority!);
+      out(`priority changed from ${r.previousPriorityKey} to ${r.priorityKey} (1 is highest)`);
+      return 0;
+    }
+    case 'inventory': {
+      const { inventoryReport } = await import('./stockroom-client');
+      const report = await inventoryReport(opts, flags.campaign as string | undefined, stockroomCall);
+      out(flags.json ? JSON.stringify(report, null, 2) : formatInventory(report));
+      return 0;
+    }
+    case 'restock': {
+      const { restock } = await import('./stockroom-client');
+      const record = await restock(opts, restockRequest!, stockroomCall);
+      out(
+        `restocked ${record.item}: ${record.levelBefore} → ${record.levelAfter} ${record.unit}${record.lot ? ` (lot ${record.lot})` : ''}`,
+      );
+      return 0;
+    }
+    case 'schedule create': {
+      const scheduleId = (flags.id as string | undefined) ?? `schedule-${config!.name}`;
+      const warnings = await checkWithLab(opts, config!);
+      const { createCampaignSchedule } = await import('./schedules');
+      await createCampaignSchedule(opts, config!, scheduleId, flags.cron as string);
+      out(`created schedule ${scheduleId} (${flags.cron as string}); each run starts campaign-${config!.name}-<time>`);
+      for (const w of warnings) out(w);
+      return 0;
+    }
+    case 'schedule list': {
+      const { listCampaignSchedules } = await import('./schedules');
+      const list = await listCampaignSchedules(opts);
+      out(flags.json ? JSON.stringify(list, null, 2) : formatSchedules(list));
+      return 0;
+    }
+    case 'schedule pause': {
+      const { pauseCampaignSchedule } = await import('./schedules');
+      out(`paused schedule ${await pauseCampaignSchedule(opts, args[0]!, flags.reason as string | undefined)}`);
+      return 0;
+    }
+    case 'schedule resume': {
+      const { unpauseCampaignSchedule } = await import('./schedules');
+      out(`resumed schedule ${await unpauseCampaignSchedule(opts, args[0]!)}`);
+      return 0;
+    }
+    case 'schedule delete': {
+      const { deleteCampaignSchedule } = await import('./schedules');
+      out(`deleted schedule ${await deleteCampaignSchedule(opts, args[0]!)}`);
+      return 0;
+    }
+    case 'report': {
+      const { reportCommand } = await import('./report-command');
+      const r = await reportCommand(opts, args[0]!, flags.out as string | undefined);
+      out(`wrote the report of ${r.pairs} pair(s) to ${r.path}\nopen: ${r.url}`);
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown command "${command}"`, 2);
+  }
+}
 
 /** `--key` and `--wait SECONDS` of the stockroom commands (1 ms to 1 hour), checked before connecting. */
 export function parseStockroomCall(flags: Record<string, string | boolean | undefined>): StockroomCallOptions {

@@ -1,83 +1,89 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
+import {
+  type Client,
+  type WorkflowUpdateHandle,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { inventoryTaskQueue } from '../temporal/task-queues';
 import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
 import { parseRestockRequest } from '../activities/inventory-activities';
-import type { RestockRecord } from '../inventory/inventory-store';
-import { taskQueuesFromEnv } from '../temporal/task-queues';
+import { RESTOCK_ALREADY_QUEUED, STOCKROOM_REQUEST_WITHDRAWN } from '../domain/failures';
 import type { LabCatalogue } from '../domain/lab-catalogue';
-import type { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from '../workflows/stockroom';
+import type { RestockRecord } from '../inventory/inventory-store';
+import { inventoryReportUpdate, labCatalogueUpdate, restockUpdate } from '../temporal/messages';
+import { inventoryTaskQueue, stockroomWorkflowId, taskQueuesFromEnv } from '../temporal/task-queues';
+import type { stockroomWorkflow } from '../workflows/stockroom';
+import type { QueuedRestock } from '../workflows/stockroom-state';
 import { CliError, type CampaignClientOptions } from './campaign-client';
+import {
+  checkStockroomKey,
+  STOCKROOM_TIMEOUT_EXIT,
+  STOCKROOM_WAIT_MS,
+  type StockroomCallOptions,
+} from './stockroom-call';
+
+export {
+  checkStockroomKey,
+  STOCKROOM_KEY_PATTERN,
+  STOCKROOM_TIMEOUT_EXIT,
+  STOCKROOM_WAIT_MS,
+  type StockroomCallOptions,
+} from './stockroom-call';
 
 /**
- * `cellos restock` and `cellos inventory`: short workflows that reach the lab workers' stockroom.
+ * `cellos restock`, `cellos inventory` and the lab check of `cellos start`: Workflow Updates to the
+ * lab's one long-lived stockroom workflow (`<lab queue>-stockroom`, src/workflows/stockroom.ts),
+ * sent with update-with-start so the first call starts it.
  *
- * Every call carries an idempotency key (`--key`, or one the CLI makes up and prints): the
- * workflow id is derived from it and an already running call with that id is joined rather than
- * started again, and a restock records the key in the lab file, so however often a call is
- * retried or abandoned and re-sent, it is applied at most once. Every call waits at most `--wait`
- * seconds (default 30); then the CLI says whether the request stays queued (a restock: applied
- * once, when the workers come back) or was withdrawn (a report), names the workers that must run,
- * and exits non-zero (STOCKROOM_TIMEOUT_EXIT).
+ * Every call carries an idempotency key (`--key`, or one the CLI makes up and prints) as its update
+ * id: a call repeated with the key joins the first instead of running again, and a restock records
+ * the key in the lab file, so however often a call is retried or abandoned and re-sent, it is
+ * applied at most once. Every call waits at most `--wait` seconds (default 30); then the CLI says
+ * what became of the request, names the workers that must run, and exits non-zero
+ * (STOCKROOM_TIMEOUT_EXIT). An update is durable only once the stockroom workflow has accepted it,
+ * which needs the orchestration worker: a restock accepted in time stays queued and is applied when
+ * the lab worker comes; one never accepted is not promised (the server may still hand it over, or
+ * lose it on a restart), and re-running it with the printed key is always safe.
  */
-
-/** How long a stockroom command waits for the lab before it gives up waiting (`--wait` changes it). */
-export const STOCKROOM_WAIT_MS = 30_000;
-/** Exit code of a stockroom command that did not complete within its wait. */
-export const STOCKROOM_TIMEOUT_EXIT = 3;
-/** What an idempotency key may look like: it becomes part of a workflow id. */
-export const STOCKROOM_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
-
-export interface StockroomCallOptions {
-  /** Idempotency key: the same key is applied at most once. */
-  key?: string;
-  /** How long to wait for the lab, ms (default STOCKROOM_WAIT_MS). */
-  waitMs?: number;
-}
-
-export function checkStockroomKey(key: string): string {
-  if (!STOCKROOM_KEY_PATTERN.test(key))
-    throw new CliError(
-      `--key: "${key.slice(0, 120)}" is not allowed; use 1-100 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
-      2,
-    );
-  return key;
-}
 
 export async function restock(
   opts: CampaignClientOptions,
   request: RestockRequest,
   call: StockroomCallOptions = {},
 ): Promise<RestockRecord> {
-  parseRestockRequest(request); // refuse bad input here, before anything is started
+  parseRestockRequest(request); // refuse bad input here, before anything is sent
   const explicit = call.key ?? request.requestId;
   if (explicit !== undefined) checkStockroomKey(explicit);
-  // Without a key, a second identical command while the first still waits would add the stock twice.
-  const queues = taskQueuesFromEnv();
-  if (explicit === undefined)
-    await refuseIfQueued(opts, request.item, opts.orchestrationTaskQueue ?? queues.orchestration);
   const key = explicit ?? randomUUID();
-  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
-  const handle = await opts.client.workflow.start<typeof restockWorkflow>('restockWorkflow', {
-    workflowId: `stockroom-restock-${key}`,
-    taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
-    args: [{ labTaskQueue, request: { ...request, requestId: key } }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    memo: { item: request.item, amount: String(request.amount) },
-    staticSummary: `restock ${String(request.amount)} × ${request.item}`,
-  });
+  const retry = `cellos restock ${request.item} ${String(request.amount)} --key ${key}`;
   try {
-    return await waitFor(opts, handle, call.waitMs, {
-      what: `restock of ${String(request.amount)} ${request.item}`,
-      labTaskQueue,
-      key,
-      queued: true,
-      retry: `cellos restock ${request.item} ${String(request.amount)} --key ${key}`,
-    });
+    return await callStockroom(
+      opts,
+      restockUpdate,
+      { request: { ...request, requestId: key }, keyless: explicit === undefined },
+      {
+        updateId: `restock-${key}`,
+        waitMs: call.waitMs,
+        what: `restock of ${String(request.amount)} ${request.item}`,
+        queued: true,
+        retry,
+      },
+    );
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new CliError(`restock refused: ${innermost(err).message}`);
-    throw err;
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    const cause = innermost(err);
+    // Without a key, a second identical command while the first still waits could add the stock twice.
+    if (err.cause instanceof Error && (err.cause as { type?: string }).type === RESTOCK_ALREADY_QUEUED) {
+      const queued = ((err.cause as { details?: unknown[] }).details?.[0] ?? {}) as Partial<QueuedRestock>;
+      throw new CliError(
+        `${cause.message}; wait for it with \`cellos restock ${queued.item ?? request.item} ${String(queued.amount ?? '<amount>')} --key ${queued.key ?? '<key>'}\`, ` +
+          'or give a new --key to restock again on top of it',
+        STOCKROOM_TIMEOUT_EXIT,
+      );
+    }
+    throw new CliError(`restock refused: ${cause.message}`);
   }
 }
 
@@ -88,21 +94,22 @@ export async function inventoryReport(
 ): Promise<InventoryReport> {
   if (call.key !== undefined) checkStockroomKey(call.key);
   const key = call.key ?? randomUUID();
-  const queues = taskQueuesFromEnv();
-  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
-  const handle = await opts.client.workflow.start<typeof inventoryReportWorkflow>('inventoryReportWorkflow', {
-    workflowId: `stockroom-report-${key}`,
-    taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
-    args: [{ labTaskQueue, ...(campaignId ? { campaignId } : {}) }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: 'inventory report',
-  });
-  return waitFor(opts, handle, call.waitMs, {
-    what: 'inventory report',
-    labTaskQueue,
-    key,
-    queued: false,
-    retry: `cellos inventory${campaignId ? ` --campaign ${campaignId}` : ''}`,
+  const waitMs = call.waitMs ?? STOCKROOM_WAIT_MS;
+  return callStockroom(
+    opts,
+    inventoryReportUpdate,
+    { ...(campaignId ? { campaignId } : {}), notAfterMs: Date.now() + waitMs },
+    {
+      updateId: `report-${key}`,
+      waitMs,
+      what: 'inventory report',
+      queued: false,
+      retry: `cellos inventory${campaignId ? ` --campaign ${campaignId}` : ''}`,
+    },
+  ).catch((err: unknown) => {
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new CliError(`inventory report failed: ${innermost(err).message}`);
+    throw err;
   });
 }
 
@@ -114,66 +121,103 @@ export async function describeLab(
   opts: CampaignClientOptions,
   timeoutMs = LAB_CHECK_TIMEOUT_MS,
 ): Promise<LabCatalogue> {
-  const queues = taskQueuesFromEnv();
-  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
+  const labTaskQueue = opts.labTaskQueue ?? taskQueuesFromEnv().lab;
   try {
-    return await opts.client.workflow.execute<typeof labCatalogueWorkflow>('labCatalogueWorkflow', {
-      workflowId: `stockroom-catalogue-${randomUUID()}`,
-      taskQueue: opts.orchestrationTaskQueue ?? queues.orchestration,
-      args: [{ labTaskQueue }],
-      workflowExecutionTimeout: timeoutMs,
-      staticSummary: 'lab catalogue',
-    });
+    return await callStockroom(
+      opts,
+      labCatalogueUpdate,
+      { notAfterMs: Date.now() + timeoutMs },
+      { updateId: `catalogue-${randomUUID()}`, waitMs: timeoutMs, what: 'lab catalogue', queued: false, retry: '' },
+    );
   } catch (err) {
-    if (err instanceof WorkflowFailedError)
+    const timedOut = err instanceof CliError && err.exitCode === STOCKROOM_TIMEOUT_EXIT;
+    const withdrawn =
+      err instanceof WorkflowUpdateFailedError &&
+      (err.cause as { type?: string } | undefined)?.type === STOCKROOM_REQUEST_WITHDRAWN;
+    if (
+      timedOut ||
+      withdrawn ||
+      (err instanceof WorkflowUpdateFailedError && /timed? ?out/i.test(innermost(err).message))
+    )
       throw new CliError(
         `the lab did not describe itself within ${timeoutMs / 1000} s: no lab worker answered on "${inventoryTaskQueue(labTaskQueue)}" ` +
           '(or no orchestration worker is running). Start them with "npm run worker:lab" and "npm run worker:orchestration", then try again.',
       );
+    if (err instanceof WorkflowUpdateFailedError) throw new CliError(`the lab check failed: ${innermost(err).message}`);
     throw err;
   }
 }
 
-interface WaitContext {
+interface CallContext {
+  /** The update id: derived from the call's idempotency key. */
+  updateId: string;
+  waitMs?: number;
   what: string;
-  labTaskQueue: string;
-  key: string;
-  /** True: the request stays queued after the wait (and is applied once); false: it is withdrawn. */
+  /** True: once accepted, the request stays queued after the wait (and is applied once); false: it is withdrawn. */
   queued: boolean;
   retry: string;
 }
 
-async function waitFor<T>(
+/**
+ * Sends one update to the lab's stockroom workflow (starting it if need be) and waits for its
+ * outcome at most `waitMs`. A refused or failed update throws WorkflowUpdateFailedError; a wait
+ * that runs out throws CliError(STOCKROOM_TIMEOUT_EXIT) saying what became of the request.
+ */
+async function callStockroom<Ret, Arg>(
   opts: CampaignClientOptions,
-  handle: WorkflowHandle,
-  waitMs: number = STOCKROOM_WAIT_MS,
-  context: WaitContext,
-): Promise<T> {
-  const result = handle.result() as Promise<T>;
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  context: CallContext,
+): Promise<Ret> {
+  const queues = taskQueuesFromEnv();
+  const labTaskQueue = opts.labTaskQueue ?? queues.lab;
+  const orchestrationTaskQueue = opts.orchestrationTaskQueue ?? queues.orchestration;
+  const waitMs = context.waitMs ?? STOCKROOM_WAIT_MS;
+  const workflowId = stockroomWorkflowId(labTaskQueue);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof stockroomWorkflow>('stockroomWorkflow', {
+    workflowId,
+    taskQueue: orchestrationTaskQueue,
+    args: [{ labTaskQueue }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    staticSummary: `stockroom of ${labTaskQueue}`,
+  });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timed out'>((resolve) => {
     timer = setTimeout(() => resolve('timed out'), waitMs);
   });
+  const accepted: Promise<WorkflowUpdateHandle<Ret>> = opts.client.workflow.startUpdateWithStart(update, {
+    args: [arg],
+    updateId: context.updateId,
+    waitForStage: 'ACCEPTED',
+    startWorkflowOperation,
+  });
+  let stage: 'sent' | 'accepted' = 'sent';
   try {
-    const first = await Promise.race([result, timedOut]);
-    if (first !== 'timed out') return first;
+    const handle = await Promise.race([accepted, timedOut]);
+    if (handle !== 'timed out') {
+      stage = 'accepted';
+      const result = handle.result();
+      const first = await Promise.race([result, timedOut]);
+      if (first !== 'timed out') return first;
+      result.catch(() => undefined); // abandoned: its long poll ends with the connection
+    }
   } finally {
     clearTimeout(timer);
   }
-  result.catch(() => undefined); // abandoned: its long poll ends with the connection
-  const missing = await missingWorkers(opts.client, opts.orchestrationTaskQueue ?? taskQueuesFromEnv().orchestration, {
-    labTaskQueue: context.labTaskQueue,
-  });
-  if (!context.queued) await handle.terminate(`not answered within ${waitMs / 1000} s`).catch(() => undefined);
+  accepted.catch(() => undefined);
+  const missing = await missingWorkers(opts.client, orchestrationTaskQueue, { labTaskQueue });
   const seconds = `${Number((waitMs / 1000).toFixed(3))} s`;
   const workers =
     missing.length > 0
       ? `no worker polls ${missing.map((m) => `"${m.queue}" (start ${m.start})`).join(' or ')}`
       : 'the workers polling its queues did not answer in time';
-  const outcome = context.queued
-    ? `the request is queued as workflow ${handle.workflowId} and will be applied once, when the workers run; ` +
-      `to wait for it again run \`${context.retry}\` (the same key is never applied twice)`
-    : `nothing was done; run \`${context.retry}\` once the workers run`;
+  const outcome = !context.queued
+    ? `nothing was done (the request is withdrawn); run \`${context.retry}\` once the workers run`
+    : stage === 'accepted'
+      ? `the request is queued in the stockroom (workflow ${workflowId}, update ${context.updateId}) and will be applied once, ` +
+        `when the lab worker runs; to wait for it again run \`${context.retry}\` (the same key is never applied twice)`
+      : `the stockroom has not taken the request (no orchestration worker accepted it), so it may or may not be applied ` +
+        `when the workers start; run \`${context.retry}\` once they run: the same key is never applied twice`;
   throw new CliError(`${context.what} not done within ${seconds}: ${workers}. ${outcome}`, STOCKROOM_TIMEOUT_EXIT);
 }
 
@@ -209,29 +253,6 @@ export async function missingWorkers(
     }
   }
   return missing;
-}
-
-/** A restock of this item still waiting for the lab (started without a key, so a repeat could double it). */
-async function refuseIfQueued(opts: CampaignClientOptions, item: string, taskQueue: string): Promise<void> {
-  const query = `WorkflowType = 'restockWorkflow' AND ExecutionStatus = 'Running'`;
-  try {
-    for await (const wf of opts.client.workflow.list({ query })) {
-      const queuedItem = wf.memo?.item;
-      if (wf.taskQueue !== taskQueue) continue; // another lab's stockroom
-      if (typeof queuedItem === 'string' && queuedItem.toLowerCase() === item.toLowerCase()) {
-        const key = wf.workflowId.replace(/^stockroom-restock-/, '');
-        throw new CliError(
-          `a restock of ${String(wf.memo?.amount ?? '')} ${queuedItem} is already queued (key ${key}) and waits for the lab workers; ` +
-            `wait for it with \`cellos restock ${queuedItem} ${String(wf.memo?.amount ?? '<amount>')} --key ${key}\`, ` +
-            'or give a new --key to restock again on top of it',
-          STOCKROOM_TIMEOUT_EXIT,
-        );
-      }
-    }
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    // Visibility unavailable: the key still makes each call apply at most once.
-  }
 }
 
 /** The root cause of a failure chain: the activity's own message, not "Activity task failed". */

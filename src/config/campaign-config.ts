@@ -44,9 +44,8 @@ export const objectiveSchema = z.discriminatedUnion('type', [
 ]);
 export type Objective = z.infer<typeof objectiveSchema>;
 
-/** Temporal caps a fairness key (the campaign id, `campaign-<name>`) at 64 characters. */
-export const MAX_CAMPAIGN_ID_LENGTH = 64;
-export const CAMPAIGN_ID_PREFIX = 'campaign-';
+export { CAMPAIGN_ID_PREFIX, MAX_CAMPAIGN_ID_LENGTH } from './campaign-id';
+import { CAMPAIGN_ID_PREFIX, MAX_CAMPAIGN_ID_LENGTH } from './campaign-id';
 export const MAX_NAME_LENGTH = MAX_CAMPAIGN_ID_LENGTH - CAMPAIGN_ID_PREFIX.length;
 
 const nameSchema = z

@@ -44,3 +44,8 @@ export const EXPERIMENT_FAILURE_TYPES = [
   NOT_RUN_STOPPED,
 ] as const;
 export type ExperimentFailureType = (typeof EXPERIMENT_FAILURE_TYPES)[number];
+
+/** A restock started without a key while another restock of the item is still queued (it could double it). */
+export const RESTOCK_ALREADY_QUEUED = 'RestockAlreadyQueued';
+/** A stockroom request that reached the stockroom after its caller stopped waiting: nothing was done. */
+export const STOCKROOM_REQUEST_WITHDRAWN = 'StockroomRequestWithdrawn';

@@ -1,6 +1,10 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import type { IncubatorSnapshot, SlotRequest } from '../workflows/incubator-state';
+import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
+import type { LabCatalogue } from '../domain/lab-catalogue';
+import type { RestockRecord } from '../inventory/inventory-store';
+import type { QueuedRestock } from '../workflows/stockroom-state';
 
 /**
  * Every message a campaign understands, defined once for workflow, client and tests.
@@ -95,3 +99,23 @@ export const incubatorPrioritySignal =
   defineSignal<[{ holderWorkflowId: string; priorityKey: number }]>('incubatorPriority');
 export const incubatorSlotGrantedSignal = defineSignal<[{ plateId: string }]>('incubatorSlotGranted');
 export const incubatorStatusQuery = defineQuery<IncubatorSnapshot>('incubatorStatus');
+
+// The lab's stockroom (stockroom.ts): one long-lived workflow per lab, reached by update-with-start.
+// Updates, not signals: the caller learns the outcome (the restock record, the report, or why it
+// was refused), a validator refuses a duplicate before anything is written, and the update id (the
+// call's idempotency key) makes a retried call join the first instead of running again.
+export interface RestockCall {
+  /** The request; its requestId is the call's idempotency key. */
+  request: RestockRequest & { requestId: string };
+  /** The CLI made the key up: refuse this restock while another of the same item is queued. */
+  keyless?: boolean;
+}
+export interface StockroomReportCall {
+  campaignId?: string;
+  /** Epoch ms after which the caller no longer waits: the request is withdrawn, nothing runs. */
+  notAfterMs: number;
+}
+export const restockUpdate = defineUpdate<RestockRecord, [RestockCall]>('restock');
+export const inventoryReportUpdate = defineUpdate<InventoryReport, [StockroomReportCall]>('inventoryReport');
+export const labCatalogueUpdate = defineUpdate<LabCatalogue, [{ notAfterMs: number }]>('labCatalogue');
+export const stockroomQueuedQuery = defineQuery<QueuedRestock[]>('stockroomQueued');

@@ -31,3 +31,8 @@ export function incubatorWorkflowId(labTaskQueue: string): string {
 export function inventoryTaskQueue(labTaskQueue: string): string {
   return `${labTaskQueue}-inventory`;
 }
+
+/** The lab's stockroom workflow (one per lab task queue): restocks, inventory reports and the catalogue. */
+export function stockroomWorkflowId(labTaskQueue: string): string {
+  return `${labTaskQueue}-stockroom`;
+}

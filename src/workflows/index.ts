@@ -2,5 +2,5 @@
 export { campaignWorkflow } from './campaign';
 export { experimentWorkflow } from './experiment';
 export { incubatorWorkflow } from './incubator';
-export { inventoryReportWorkflow, labCatalogueWorkflow, restockWorkflow } from './stockroom';
+export { stockroomWorkflow } from './stockroom';
 export { plateWorkflow } from './plate';

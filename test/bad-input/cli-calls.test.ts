@@ -130,6 +130,27 @@ describe('cellos against campaigns on a server', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('names an unknown namespace, the server and the namespaces it has, whatever the command (exit 2)', async () => {
+    const namespace = `no-such-namespace-${process.pid}`;
+    const where = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: namespace };
+    const message = new RegExp(
+      `^error: namespace '${namespace}' does not exist on ${env.address.replace(/\./g, '\\.')}; known: [^.]*\\bdefault\\b.*Set TEMPORAL_NAMESPACE`,
+    );
+    for (const argv of [
+      ['status', 'demo'],
+      ['list'],
+      ['inventory', '--wait', '5'],
+      ['schedule', 'list'],
+      ['pause', 'demo'],
+    ])
+      expectRefusal(await cellos(argv, where), 2, message);
+    // The real binary too: one line, no stack trace.
+    const run = await runCellos(['status', 'demo'], where);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('refuses a malformed call from the real binary with exit code 2', async () => {
     const run = await runCellos(['budget', 'campaign-x', 'lots'], unreachable);
     expect(run.code).toBe(2);

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { parseRestockRequest } from '../../src/activities/inventory-activities';
 import { CAMPAIGN_ID_PATTERN, campaignIdFor, CliError } from '../../src/client/campaign-client';
+import { checkCron } from '../../src/client/cron';
 import { parseCommand, parsePriority, parseStartAt, parseStockroomCall, parseUsd } from '../../src/client/cli';
 import { type CampaignConfig, loadCampaignConfigFile, parseCampaignYaml } from '../../src/config/campaign-config';
 import { checkConfigAgainstLab } from '../../src/config/lab-check';
@@ -156,6 +157,7 @@ export function runArgv(argv: string[]): Verdict {
       throw new CliError('reject: --reason "…" is required', 2);
     if (command === 'schedule create' && !(typeof flags.cron === 'string' && flags.cron.trim() !== ''))
       throw new CliError('schedule create: --cron is required', 2);
+    if (command === 'schedule create') checkCron(flags.cron as string);
     return { kind: 'accepted', detail: command };
   } catch (err) {
     return rejection(err);

@@ -95,6 +95,13 @@ describe('issue 14 regressions: refused at the edge, naming the field', () => {
     ],
     ['a restock --wait that is not a time', ['restock', 'tips', '10', '--wait', 'forever'], /--wait/],
     ['a stockroom --key that cannot be a workflow id', ['inventory', '--key', 'a b'], /--key/],
+    [
+      'a 4-field --cron (only the server refused it, after connecting)',
+      ['schedule', 'create', 'examples/demo.yaml', '--cron', '0 2 * *'],
+      /--cron/,
+    ],
+    ['a --cron hour of 24', ['schedule', 'create', 'examples/demo.yaml', '--cron', '0 24 * * *'], /--cron/],
+    ['an --cron @every below 1 s', ['schedule', 'create', 'examples/demo.yaml', '--cron', '@every 10ms'], /--cron/],
   ])('cellos %s', (_what, argv, field) => refusedNaming(runArgv(argv), field));
 
   it('a profile path that is /dev/zero or a FIFO is refused at once, and errors never echo a file', () => {

@@ -2,15 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main, parseStockroomCall } from '../../src/client/cli';
 import { CliError } from '../../src/client/campaign-client';
-import { inventoryReport, restock, STOCKROOM_TIMEOUT_EXIT } from '../../src/client/stockroom-client';
+import { describeLab, inventoryReport, restock, STOCKROOM_TIMEOUT_EXIT } from '../../src/client/stockroom-client';
 import { InventoryStore } from '../../src/inventory/inventory-store';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { builtinLabConfig } from '../../src/config/lab-config';
+import { stockroomWorkflowId } from '../../src/temporal/task-queues';
+import { createOrchestrationWorker } from '../../src/workers/orchestration';
 import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
-import { waitFor } from '../helpers/wait';
 
 /**
  * Stockroom calls with the workers down: they never hang (each gives up after its wait, says what
  * became of the request, names the worker that must run and exits non-zero) and never apply twice
- * (a retried or abandoned call with one key restocks once when the workers come back).
+ * (a retried or abandoned call with one key restocks once when the workers come back). They are
+ * updates to one stockroom workflow per lab, so they leave no workflow of their own behind.
  */
 let env: TemporalTestEnv;
 beforeAll(async () => {
@@ -34,6 +38,13 @@ async function refusal(promise: Promise<unknown>): Promise<CliError> {
   return err as CliError;
 }
 
+/** The messages of an error and its causes, outermost first. */
+function causes(err: unknown): string {
+  const messages: string[] = [];
+  for (let e = err; e instanceof Error; e = e.cause) messages.push(e.message);
+  return messages.join(' / ');
+}
+
 function tipsRestocks(labDbPath: string) {
   const store = InventoryStore.open(labDbPath);
   try {
@@ -43,8 +54,21 @@ function tipsRestocks(labDbPath: string) {
   }
 }
 
+/** Only the orchestration worker (the stockroom workflow runs, the lab worker that owns the lab file does not). */
+async function withOrchestrationOnly<T>(q: ReturnType<typeof queues>, body: () => Promise<T>): Promise<T> {
+  const worker = await createOrchestrationWorker({
+    connection: env.connection,
+    namespace: 'default',
+    taskQueue: q.orchestrationTaskQueue,
+    workflowBundle: env.bundle,
+    client: env.client,
+    labConfig: builtinLabConfig(),
+  });
+  return worker.runUntil(body());
+}
+
 describe('stockroom calls with the workers down', () => {
-  it('a restock gives up after its wait, names both workers, stays queued, and its key applies it once', async () => {
+  it('a restock no worker took gives up after its wait, names both workers, and its key applies it once when they run', async () => {
     const q = queues();
     const opts = { client: env.client, ...q };
     const key = `test-${randomUUID().slice(0, 8)}`;
@@ -53,9 +77,9 @@ describe('stockroom calls with the workers down', () => {
     expect(first.message).toMatch(/restock of 10 tips not done within 1 s/);
     expect(first.message).toContain(`"${q.orchestrationTaskQueue}" (start \`npm run worker:orchestration\`)`);
     expect(first.message).toContain(`"${q.labTaskQueue}-inventory" (start \`npm run worker:lab\`)`);
-    expect(first.message).toMatch(/queued as workflow stockroom-restock-test-.*applied once/);
+    expect(first.message).toMatch(/the stockroom has not taken the request .*never applied twice/);
     expect(first.message).toContain(`--key ${key}`);
-    // The person retries the same call: it joins the queued request instead of adding another.
+    // The person retries the same call: it joins the first request instead of adding another.
     await refusal(restock(opts, { item: 'tips', amount: 10 }, { key, waitMs: 500 }));
 
     await withWorkers(
@@ -74,33 +98,57 @@ describe('stockroom calls with the workers down', () => {
     );
   }, 90_000);
 
-  it('without a key, a second identical restock while the first is queued is refused instead of doubling', async () => {
+  it('a restock the stockroom took while the lab worker is down stays queued and is applied once when it runs', async () => {
     const q = queues();
     const opts = { client: env.client, ...q };
-    const first = await refusal(restock(opts, { item: 'tips', amount: 10 }, { waitMs: 500 }));
-    expect(first.exitCode).toBe(STOCKROOM_TIMEOUT_EXIT);
-    const key = /--key (\S+)`/.exec(first.message)![1]!;
-    // The check reads visibility, which lags the start by a moment.
-    await waitFor(
-      async () => {
-        const ids: string[] = [];
-        for await (const wf of env.client.workflow.list({
-          query: `WorkflowType = 'restockWorkflow' AND ExecutionStatus = 'Running'`,
-        }))
-          ids.push(wf.workflowId);
-        return ids;
-      },
-      (ids) => ids.includes(`stockroom-restock-${key}`),
-      15_000,
+    const key = `test-${randomUUID().slice(0, 8)}`;
+    const queued = await withOrchestrationOnly(q, () =>
+      refusal(restock(opts, { item: 'tips', amount: 10 }, { key, waitMs: 3_000 })),
     );
-    const second = await refusal(restock(opts, { item: 'tips', amount: 10 }, { waitMs: 500 }));
-    expect(second.exitCode).toBe(STOCKROOM_TIMEOUT_EXIT);
-    expect(second.message).toMatch(/a restock of 10 tips is already queued/);
-    expect(second.message).toContain(`(key ${key})`);
+    expect(queued.exitCode).toBe(STOCKROOM_TIMEOUT_EXIT);
+    expect(queued.message).toMatch(/restock of 10 tips not done within 3 s: no worker polls "[^"]+-inventory"/);
+    expect(queued.message).not.toContain(`"${q.orchestrationTaskQueue}"`);
+    expect(queued.message).toMatch(
+      /queued in the stockroom \(workflow test-stockroom-lab-\w+-stockroom, update restock-test-/,
+    );
     await withWorkers(
       env,
       async (lab) => {
-        await env.client.workflow.getHandle(`stockroom-restock-${key}`).result();
+        const outcome = (await env.client.workflow
+          .getHandle(stockroomWorkflowId(q.labTaskQueue))
+          .getUpdateHandle(`restock-${key}`)
+          .result()) as { requestId: string };
+        expect(outcome.requestId).toBe(key);
+        expect(tipsRestocks(lab.labDbPath).restocks.filter((r) => r.reason === 'restock')).toHaveLength(1);
+      },
+      q,
+    );
+  }, 90_000);
+
+  it('without a key, a second identical restock while the first is queued is refused instead of doubling', async () => {
+    const q = queues();
+    const opts = { client: env.client, ...q };
+    const [first, second] = await withOrchestrationOnly(q, async () => {
+      const one = await refusal(restock(opts, { item: 'tips', amount: 10 }, { waitMs: 2_000 }));
+      const started = Date.now();
+      const two = await refusal(restock(opts, { item: 'tips', amount: 10 }, { waitMs: 20_000 }));
+      expect(Date.now() - started).toBeLessThan(10_000); // refused at once, not after its wait
+      return [one, two];
+    });
+    expect(first.exitCode).toBe(STOCKROOM_TIMEOUT_EXIT);
+    expect(first.message).toMatch(/queued in the stockroom/);
+    const key = /--key (\S+)`/.exec(first.message)![1]!;
+    expect(second.exitCode).toBe(STOCKROOM_TIMEOUT_EXIT);
+    expect(second.message).toMatch(/a restock of 10 tips is already queued/);
+    expect(second.message).toContain(`(key ${key})`);
+    expect(second.message).toContain(`cellos restock tips 10 --key ${key}`);
+    await withWorkers(
+      env,
+      async (lab) => {
+        await env.client.workflow
+          .getHandle(stockroomWorkflowId(q.labTaskQueue))
+          .getUpdateHandle(`restock-${key}`)
+          .result();
         const { restocks } = tipsRestocks(lab.labDbPath);
         expect(restocks.filter((r) => r.reason === 'restock').map((r) => r.amount)).toEqual([10]);
       },
@@ -110,14 +158,70 @@ describe('stockroom calls with the workers down', () => {
 
   it('an inventory report gives up after its wait, is withdrawn, and says nothing was done', async () => {
     const q = queues();
-    const err = await refusal(inventoryReport({ client: env.client, ...q }, undefined, { waitMs: 500 }));
+    const key = `report-${randomUUID().slice(0, 8)}`;
+    const [err, outcome] = await withOrchestrationOnly(q, async () => {
+      const refused = await refusal(inventoryReport({ client: env.client, ...q }, undefined, { key, waitMs: 1_500 }));
+      // The stockroom gives the report up by itself (its activity's deadline is the caller's): nothing is left to run.
+      const update = env.client.workflow
+        .getHandle(stockroomWorkflowId(q.labTaskQueue))
+        .getUpdateHandle(`report-${key}`)
+        .result();
+      return [
+        refused,
+        await update.then(
+          () => 'answered',
+          (e: unknown) => e,
+        ),
+      ] as const;
+    });
     expect(err.exitCode).toBe(STOCKROOM_TIMEOUT_EXIT);
-    expect(err.message).toMatch(/inventory report not done within 0.5 s: no worker polls/);
+    expect(err.message).toMatch(/inventory report not done within 1.5 s: no worker polls/);
     expect(err.message).toMatch(/nothing was done/);
-    const withdrawn = await env.client.workflow.list({ query: `WorkflowType = 'inventoryReportWorkflow'` });
-    const mine: string[] = [];
-    for await (const wf of withdrawn) if (wf.taskQueue === q.orchestrationTaskQueue) mine.push(wf.status.name);
-    expect(mine).toEqual(['TERMINATED']);
+    expect(outcome).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(causes(outcome)).toMatch(/timeout/i);
+  }, 30_000);
+
+  it('every call goes to one stockroom workflow, which continues as new, and a key still applies once across runs', async () => {
+    const q = queues();
+    const opts = { client: env.client, ...q };
+    const key = `test-${randomUUID().slice(0, 8)}`;
+    await withWorkers(
+      env,
+      async (lab) => {
+        const record = await restock(opts, { item: 'tips', amount: 5 }, { key });
+        const stockroom = env.client.workflow.getHandle(stockroomWorkflowId(q.labTaskQueue));
+        const firstRun = (await stockroom.describe()).runId;
+        let calls = 0;
+        // Each report adds a few events; the test server suggests continue-as-new after 300.
+        while ((await stockroom.describe()).runId === firstRun && calls < 120) {
+          await inventoryReport(opts);
+          calls++;
+        }
+        expect((await stockroom.describe()).runId).not.toBe(firstRun);
+        const again = await restock(opts, { item: 'tips', amount: 5 }, { key });
+        expect(again.restockId).toBe(record.restockId);
+        expect(tipsRestocks(lab.labDbPath).restocks.filter((r) => r.reason === 'restock')).toHaveLength(1);
+        const ids = new Set<string>();
+        for await (const wf of env.client.workflow.list({ query: `TaskQueue = '${q.orchestrationTaskQueue}'` }))
+          ids.add(wf.workflowId);
+        expect([...ids]).toEqual([stockroomWorkflowId(q.labTaskQueue)]);
+      },
+      q,
+    );
+  }, 120_000);
+
+  it('the lab check of cellos start gives up after its wait and names the lab queue', async () => {
+    const q = queues();
+    const opts = { client: env.client, ...q };
+    const down = await refusal(describeLab(opts, 1_000));
+    expect(down.message).toMatch(
+      new RegExp(
+        `^the lab did not describe itself within 1 s: no lab worker answered on "${q.labTaskQueue}-inventory"`,
+      ),
+    );
+    // With the stockroom workflow running but no lab worker, the same.
+    const noLab = await withOrchestrationOnly(q, () => refusal(describeLab(opts, 1_500)));
+    expect(noLab.message).toMatch(/^the lab did not describe itself within 1.5 s/);
   }, 30_000);
 
   it('the CLI prints one error line naming the worker and exits 3, with no stack trace', async () => {

@@ -20,7 +20,7 @@ import type { ItemDefinition } from '../../src/inventory/consumption';
 import { InventoryStore } from '../../src/inventory/inventory-store';
 import { stockForProfile } from '../../src/inventory/default-stock';
 import { builtinLabProfile, type LabProfile } from '../../src/config/lab-profile';
-import { incubatorWorkflowId, type OperationInstrument } from '../../src/temporal/task-queues';
+import { incubatorWorkflowId, stockroomWorkflowId, type OperationInstrument } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
 
@@ -147,11 +147,12 @@ export async function withWorkers<T>(
     try {
       return await body(lab);
     } finally {
-      // The lab's incubator workflow lives forever by design; end this test's one.
-      await env.client.workflow
-        .getHandle(incubatorWorkflowId(lab.labTaskQueue))
-        .terminate('test finished')
-        .catch(() => undefined);
+      // The lab's incubator and stockroom workflows live forever by design; end this test's ones.
+      for (const id of [incubatorWorkflowId(lab.labTaskQueue), stockroomWorkflowId(lab.labTaskQueue)])
+        await env.client.workflow
+          .getHandle(id)
+          .terminate('test finished')
+          .catch(() => undefined);
     }
   };
   try {

@@ -3,13 +3,20 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveBatch, startCampaign } from '../../src/client/campaign-client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { createInventoryActivities } from '../../src/activities/inventory-activities';
+import { approveBatch, startCampaign, stopCampaign } from '../../src/client/campaign-client';
+import { builtinLabConfig } from '../../src/config/lab-config';
+import { InventoryStore } from '../../src/inventory/inventory-store';
+import { inventoryTaskQueue } from '../../src/temporal/task-queues';
+import { createOrchestrationWorker } from '../../src/workers/orchestration';
 import { restock } from '../../src/client/stockroom-client';
 import { DEFAULT_STOCK } from '../../src/inventory/default-stock';
 import { IDEMPOTENCY_HEADER } from '../../src/notifications/webhooks';
 import { statusQuery } from '../../src/temporal/messages';
-import { testConfig } from '../helpers/configs';
-import { openTestEnv, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
+import { profileWithFaults, testConfig } from '../helpers/configs';
+import { openTestEnv, uniqueName, withWorkers, type TemporalTestEnv } from '../helpers/temporal-env';
 import { waitFor } from '../helpers/wait';
 
 /** A local webhook receiver: records every request; `failFirst` answers 503 to the first N attempts of each key. */
@@ -149,6 +156,112 @@ describe('what a campaign leaves for people', () => {
         { initialStock },
       );
     } finally {
+      await hook.close();
+    }
+  });
+
+  it('tells each webhook once, under one key, when the campaign pauses itself on failing wells', async () => {
+    const hook = await receiver(1); // answers 503 to the first attempt of each event
+    try {
+      await withWorkers(
+        env,
+        async (lab) => {
+          const opts = { client: env.client, ...lab };
+          const config = testConfig({
+            maxIterations: 3,
+            failurePause: { maxFailureRate: 0.3, minExperiments: 2 },
+            notifications: { webhooks: [{ url: hook.url, format: 'json' }] },
+          });
+          const handle = await startCampaign(opts, config, `campaign-${config.name}`);
+          const paused = await waitFor(
+            () => handle.query(statusQuery),
+            (st) => st.state === 'paused',
+            60_000,
+          );
+          expect(paused.detail).toMatch(/paused itself: \d+ of \d+ experiments failed \(Contamination\)/);
+          await waitFor(
+            async () => hook.requests.filter((r) => r.body.kind === 'paused-itself' && r.status === 200).length,
+            (n) => n === 1,
+          );
+          await stopCampaign(opts, handle.workflowId);
+          const results = await handle.result();
+          expect(results.status.state).toBe('stopped');
+
+          const delivered = hook.requests.filter((r) => r.status === 200);
+          expect(delivered.map((r) => r.body.kind)).toEqual(['paused-itself', 'ended']);
+          const pausedEvent = delivered[0]!;
+          const { runId } = await handle.describe();
+          expect(pausedEvent.key).toMatch(new RegExp(`^${handle.workflowId}/${runId}/\\d+/paused-itself$`));
+          expect(pausedEvent.body).toMatchObject({
+            type: 'campaign.paused-itself',
+            idempotencyKey: pausedEvent.key,
+            campaignId: handle.workflowId,
+            headline: `${handle.workflowId} paused itself`,
+            state: 'paused',
+          });
+          expect(pausedEvent.body.detail).toBe(paused.detail);
+          // The retry of the refused first attempt carried the same key; nothing else did.
+          expect(hook.requests.filter((r) => r.key === pausedEvent.key).map((r) => r.status)).toEqual([503, 200]);
+        },
+        { profile: profileWithFaults({ contaminationRate: 1, transientErrorRate: 0 }) },
+      );
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('tells each webhook once, under one key, when the campaign fails', async () => {
+    const hook = await receiver(1);
+    const id = uniqueName('outputs-failed');
+    const orchestrationTaskQueue = `test-orchestration-${id}`;
+    const labTaskQueue = `test-lab-${id}`;
+    // A stockroom worker that was not given its lab: the campaign's first question to the lab (its
+    // catalogue, for prices) fails for good, and so does the campaign.
+    const store = InventoryStore.open(join(mkdtempSync(join(tmpdir(), 'cellos-lab-')), 'lab.db'));
+    const stockroom = await Worker.create({
+      connection: env.connection,
+      namespace: 'default',
+      taskQueue: inventoryTaskQueue(labTaskQueue),
+      activities: createInventoryActivities(store),
+    });
+    const orchestration = await createOrchestrationWorker({
+      connection: env.connection,
+      namespace: 'default',
+      taskQueue: orchestrationTaskQueue,
+      workflowBundle: env.bundle,
+      client: env.client,
+      labConfig: builtinLabConfig(),
+    });
+    try {
+      const config = testConfig({ notifications: { webhooks: [{ url: hook.url, format: 'json' }] } });
+      const opts = { client: env.client, orchestrationTaskQueue, labTaskQueue };
+      const run = async () => {
+        const handle = await startCampaign(opts, config, `campaign-${config.name}`);
+        const failure = await handle.result().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        return { handle, failure };
+      };
+      const { handle, failure } = await orchestration.runUntil(stockroom.runUntil(run()));
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('FAILED');
+
+      const delivered = hook.requests.filter((r) => r.status === 200);
+      expect(delivered.map((r) => r.body.kind)).toEqual(['failed']);
+      const failed = delivered[0]!;
+      const { runId } = await handle.describe();
+      expect(failed.key).toMatch(new RegExp(`^${handle.workflowId}/${runId}/\\d+/failed$`));
+      expect(failed.body).toMatchObject({
+        type: 'campaign.failed',
+        idempotencyKey: failed.key,
+        campaignId: handle.workflowId,
+        headline: `${handle.workflowId} failed`,
+        state: 'failed',
+      });
+      expect(hook.requests.filter((r) => r.key === failed.key).map((r) => r.status)).toEqual([503, 200]);
+    } finally {
+      store.close();
       await hook.close();
     }
   });

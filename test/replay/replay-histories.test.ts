@@ -72,6 +72,16 @@ describe('replaying recorded histories', () => {
     expect(manifest.histories.map((h) => h.workflowType)).toContain('plateWorkflow');
   });
 
+  it('records the lab stockroom answering updates with activities', () => {
+    const stockroom = manifest.histories.filter((h) => h.workflowType === 'stockroomWorkflow');
+    expect(stockroom).toHaveLength(1);
+    const types = historyOf(stockroom[0]!.file).events.map((e) => e.eventType);
+    expect(types.filter((t) => t === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED').length).toBeGreaterThanOrEqual(
+      3,
+    );
+    expect(types).toContain('EVENT_TYPE_ACTIVITY_TASK_COMPLETED');
+  });
+
   const plates = manifest.histories.filter((x) => x.workflowType === 'plateWorkflow');
 
   it('catches a non-deterministic change: a plate that now waits before seeding fails to replay', async () => {

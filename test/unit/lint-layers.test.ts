@@ -68,7 +68,10 @@ describe('lint: layers and the workflow sandbox', () => {
     const up = [
       ['src/domain/prices.ts', "import { stepConsumption } from '../inventory/consumption';\nvoid stepConsumption;\n"],
       ['src/config/lab-config.ts', "import { createVirtualLab } from '../lab/virtual-lab';\nvoid createVirtualLab;\n"],
-      ['src/inventory/ledger.ts', "import { restockWorkflow } from '../workflows/stockroom';\nvoid restockWorkflow;\n"],
+      [
+        'src/inventory/ledger.ts',
+        "import { stockroomWorkflow } from '../workflows/stockroom';\nvoid stockroomWorkflow;\n",
+      ],
       ['src/lab/biology.ts', "import { main } from '../client/cli';\nvoid main;\n"],
       [
         'src/activities/learner-activities.ts',

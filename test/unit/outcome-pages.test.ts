@@ -87,7 +87,10 @@ describe('outcome pages (the hand-over to the next run)', () => {
           return JSON.parse(JSON.stringify(full)) as ExperimentOutcome;
         });
         const pages = JSON.parse(JSON.stringify(encodeOutcomePages(outcomes, derive))) as OutcomePage[];
-        for (const row of pages.flatMap((p) => p.rows)) Array.isArray(row) ? compact++ : whole++;
+        for (const row of pages.flatMap((p) => p.rows)) {
+          if (Array.isArray(row)) compact++;
+          else whole++;
+        }
         expect(decodeOutcomePages(pages, derive)).toEqual(outcomes);
       }),
       { seed: 20261202, numRuns: 300 },
