@@ -79,6 +79,16 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI talks to Temporal and reads the lab only through it: activity code never runs in it.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: dirs('activities'), message: 'the CLI imports no activity module' }] },
+      ],
+    },
+  },
+  {
     // The workflow bundle is replayed in a deterministic sandbox: no Node built-ins, no runtime-only modules.
     files: WORKFLOW_BUNDLE_FILES,
     rules: {

@@ -279,7 +279,7 @@ export async function runCli(argv: string[], out: Out = console.log): Promise<nu
           ...(flags.concentration !== undefined ? { stockConcentrationMicromolar: flags.concentration as string } : {}),
         }
       : undefined;
-  if (restockRequest) (await import('../activities/inventory-activities')).parseRestockRequest(restockRequest);
+  if (restockRequest) (await import('../inventory/requests')).parseRestockRequest(restockRequest);
   const stockroomCall = command === 'restock' || command === 'inventory' ? parseStockroomCall(flags) : undefined;
   const startDelayMs = command === 'start' && flags.at !== undefined ? parseStartAt(flags.at as string) : undefined;
   const watchInterval = command === 'watch' ? parseInterval(flags.interval as string | undefined) : undefined;

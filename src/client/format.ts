@@ -2,7 +2,7 @@ import { isEndedState, type CampaignResults, type CampaignStatus } from '../doma
 import type { ExperimentOutcome, PairEstimate } from '../domain/types';
 import type { CampaignListing } from './campaign-client';
 import type { ScheduleListing } from './schedules';
-import type { InventoryReport } from '../activities/inventory-activities';
+import type { InventoryReport } from '../inventory/requests';
 import { formatEstimate, lowerEnd, upperEnd, type DoseRange } from '../report/format';
 import type { EstimatesTable } from '../report/estimates';
 

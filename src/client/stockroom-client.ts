@@ -7,8 +7,8 @@ import {
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
-import { parseRestockRequest } from '../activities/inventory-activities';
+import type { InventoryReport, RestockRequest } from '../inventory/requests';
+import { parseRestockRequest } from '../inventory/requests';
 import { RESTOCK_ALREADY_QUEUED, STOCKROOM_REQUEST_WITHDRAWN } from '../domain/failures';
 import type { LabCatalogue } from '../domain/lab-catalogue';
 import type { RestockRecord } from '../inventory/inventory-store';

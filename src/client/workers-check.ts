@@ -1,6 +1,6 @@
 import proto from '@temporalio/proto';
 import type { Assay } from '../domain/types';
-import { instrumentTaskQueue, inventoryTaskQueue, taskQueuesFromEnv } from '../temporal/task-queues';
+import { instrumentTaskQueue, inventoryTaskQueue, readerFor, taskQueuesFromEnv } from '../temporal/task-queues';
 import type { CampaignClientOptions } from './campaign-client';
 
 /**
@@ -24,7 +24,7 @@ export function queuesCampaignNeeds(options: {
   assay?: Assay;
 }): NeededQueue[] {
   const { orchestrationTaskQueue: orchestration, labTaskQueue: lab } = options;
-  const reader = options.assay === 'imaging' ? 'imager' : 'plate-reader';
+  const reader = readerFor(options.assay ?? 'viability');
   return [
     { name: orchestration, type: 'workflow', role: 'orchestration worker' },
     { name: orchestration, type: 'activity', role: 'orchestration worker' },

@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instrument } from '../config/lab-config';
+import type { Assay } from '../domain/types';
 import { type FaultProfile, INSTRUMENT_OFFLINE, type InstrumentFaultProfile, LabFault } from './driver';
 import type { LabStore, OperationKind, StoredFault } from './lab-store';
 import { streamFor } from './rng';
+import { readerFor } from '../temporal/task-queues';
 
 /**
  * Instrument faults of the virtual lab, switched on per instrument by the lab profile.
@@ -16,14 +18,14 @@ import { streamFor } from './rng';
  */
 
 /** Which instruments each step uses, in order: the incubator holds plates between steps. */
-export function instrumentsFor(kind: OperationKind, assay?: string): Instrument[] {
+export function instrumentsFor(kind: OperationKind, assay?: Assay): Instrument[] {
   switch (kind) {
     case 'seed':
       return ['liquid-handler', 'incubator'];
     case 'dose':
       return ['incubator', 'liquid-handler'];
     case 'read':
-      return ['incubator', assay === 'imaging' ? 'imager' : 'plate-reader'];
+      return ['incubator', readerFor(assay ?? 'viability')];
   }
 }
 

@@ -81,7 +81,7 @@ export function createVirtualLab(options: VirtualLabOptions): VirtualLab {
   const instrumentsFit = async (
     context: Omit<AttemptContext, 'labSeed' | 'faults'>,
     well: { labSeed: number; faults: FaultProfile } | undefined,
-    assay?: string,
+    assay?: Assay,
   ) => {
     if (store.getOperation(context.operationKey)) return;
     const faults = well?.faults ?? NO_FAULTS;
@@ -97,7 +97,7 @@ export function createVirtualLab(options: VirtualLabOptions): VirtualLab {
     well: { labSeed: number; faults: FaultProfile; noiseKey: string; plateId: string; well: string },
     kind: OperationKind,
     request: { operationKey: string; attempt: number },
-    assay?: string,
+    assay?: Assay,
   ): StoredFault | undefined => {
     const drop = plateDrop({ ...well, kind }, instrumentsFor(kind, assay));
     if (drop)
@@ -233,7 +233,7 @@ export function createVirtualLab(options: VirtualLabOptions): VirtualLab {
     kind: OperationKind,
     wells: readonly string[],
     seconds: number,
-    assay: string | undefined,
+    assay: Assay | undefined,
     one: (well: string, operationKey: string) => Promise<T>,
   ): Promise<PlateStepReport<T>> => {
     const first = wells[0];

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CampaignResults, CampaignStatus } from '../domain/campaign-status';
 import type { IncubatorSnapshot, SlotRequest } from '../workflows/incubator-state';
-import type { InventoryReport, RestockRequest } from '../activities/inventory-activities';
+import type { InventoryReport, RestockRequest } from '../inventory/requests';
 import type { LabCatalogue } from '../domain/lab-catalogue';
 import type { RestockRecord } from '../inventory/inventory-store';
 import type { QueuedRestock } from '../workflows/stockroom-state';

@@ -1,3 +1,5 @@
+import type { Assay } from '../domain/types';
+
 /**
  * Task queues. Workflows and learning run on the orchestration queue. Each instrument has its
  * own queue, `<lab queue>-<instrument>`, served by a worker on the host wired to it; the worker's
@@ -9,6 +11,11 @@ export const LAB_TASK_QUEUE = 'cellos-lab';
 
 export const OPERATION_INSTRUMENTS = ['liquid-handler', 'plate-reader', 'imager'] as const;
 export type OperationInstrument = (typeof OPERATION_INSTRUMENTS)[number];
+
+/** The instrument that measures an assay: the imager for imaging, the plate reader otherwise. */
+export function readerFor(assay: Assay): Extract<OperationInstrument, 'imager' | 'plate-reader'> {
+  return assay === 'imaging' ? 'imager' : 'plate-reader';
+}
 
 export function instrumentTaskQueue(labTaskQueue: string, instrument: OperationInstrument): string {
   return `${labTaskQueue}-${instrument}`;

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { parseRestockRequest } from '../../src/activities/inventory-activities';
+import { parseRestockRequest } from '../../src/inventory/requests';
 import { CAMPAIGN_ID_PATTERN, campaignIdFor, CliError } from '../../src/client/campaign-client';
 import { checkCron } from '../../src/client/cron';
 import { parseCommand, parsePriority, parseStartAt, parseStockroomCall, parseUsd } from '../../src/client/cli';

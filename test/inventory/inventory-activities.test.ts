@@ -6,8 +6,8 @@ import {
   createInventoryActivities,
   INVALID_RESTOCK,
   type InventoryActivities,
-  parseRestockRequest,
 } from '../../src/activities/inventory-activities';
+import { parseRestockRequest } from '../../src/inventory/requests';
 import { ConfigError } from '../../src/config/validation';
 import { experimentCostUsd } from '../../src/domain/costs';
 import { PRICES } from '../../src/domain/prices';
