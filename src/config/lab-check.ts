@@ -1,4 +1,4 @@
-import type { LabCatalogue } from '../domain/lab-catalogue';
+import { type LabCatalogue, maxDoseFromStock } from '../domain/lab-catalogue';
 import { PROTOCOL } from '../domain/prices';
 import type { CampaignConfig } from './campaign-config';
 import { suggest as didYouMean, type ConfigProblem } from './validation';
@@ -55,7 +55,10 @@ export function checkConfigAgainstLab(config: CampaignConfig, lab: LabCatalogue)
   const plannedWells = config.maxIterations * config.batchSize * config.replicates;
   config.pairs.forEach((p, i) => {
     const stock = compounds.get(p.compound)!;
-    const maxDose = (stock.stockMicromolar * PROTOCOL.compoundAdditionMicrolitres) / finalMicrolitres;
+    // The lab's own rule (its liquid handler's), or the volume rule from a catalogue without one.
+    const byVolume = maxDoseFromStock(stock.stockMicromolar, 'volume');
+    const maxDose = stock.maxDoseMicromolar ?? byVolume.micromolar;
+    const why = stock.maxDoseRule ?? byVolume.why;
     if (p.doseRange.maxMicromolar > maxDose + 1e-12)
       problems.push({
         field:
@@ -63,7 +66,7 @@ export function checkConfigAgainstLab(config: CampaignConfig, lab: LabCatalogue)
             ? `pairs[${i}].doseRange.maxMicromolar`
             : 'doseRange.maxMicromolar',
         value: p.doseRange.maxMicromolar,
-        message: `${p.compound}'s stock is ${stock.stockMicromolar} µM (lot ${stock.lot || 'unknown'}), which makes at most ${round3(maxDose)} µM in a ${finalMicrolitres} µL well; allowed: at most ${round3(maxDose)}, or stock a more concentrated lot`,
+        message: `${p.compound}'s stock is ${stock.stockMicromolar} µM (lot ${stock.lot || 'unknown'}), which makes at most ${round3(maxDose)} µM in a ${finalMicrolitres} µL well (${why}); allowed: at most ${round3(maxDose)}, or stock a more concentrated lot`,
       });
     else if (p.doseRange.maxMicromolar * config.rangeExtensionFactor > maxDose + 1e-12)
       // Range extension (on by default) may ask for more than the stock can make: say so before the lab fails those wells.

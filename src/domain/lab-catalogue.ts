@@ -1,5 +1,6 @@
 import type { Assay } from './types';
 import type { CompoundPricing, InstrumentTimings } from './costs';
+import { PROTOCOL } from './prices';
 
 /**
  * What a lab publishes about itself: the names it can work with, the stock it holds and what it
@@ -27,6 +28,33 @@ export interface CatalogueCompound extends CompoundPricing {
   /** Stock left, µL. */
   microlitres: number;
   lot: string;
+  /**
+   * The highest dose this lab can make from the stock, µM, and why (its liquid handler's rule).
+   * Absent in catalogues from before it: the volume rule (`maxDoseFromStock` with 'volume').
+   */
+  maxDoseMicromolar?: number;
+  maxDoseRule?: string;
+}
+
+/**
+ * How a liquid handler limits a dose. `volume`: the stock must fit the compound addition (10 µL
+ * into 110 µL makes at most 1/11 of the stock). `dmso-fraction`: every well ends at the protocol's
+ * DMSO fraction (0.5 %, DOMAIN.md), so the stock itself may be at most that share of the well
+ * (the Opentrons Flex driver's dilution plan): 1 mM makes at most 5 µM.
+ */
+export type DoseRule = 'volume' | 'dmso-fraction';
+
+export function maxDoseFromStock(stockMicromolar: number, rule: DoseRule): { micromolar: number; why: string } {
+  const final = PROTOCOL.mediumMicrolitres + PROTOCOL.compoundAdditionMicrolitres;
+  return rule === 'dmso-fraction'
+    ? {
+        micromolar: stockMicromolar * PROTOCOL.dmsoFractionOfFinal,
+        why: `its liquid handler keeps every well at ${PROTOCOL.dmsoFractionOfFinal * 100}% DMSO`,
+      }
+    : {
+        micromolar: (stockMicromolar * PROTOCOL.compoundAdditionMicrolitres) / final,
+        why: `${PROTOCOL.compoundAdditionMicrolitres} µL of stock at most into a ${final} µL well`,
+      };
 }
 
 /** The catalogue's prices by compound, as the campaign keeps them for budgeting. */

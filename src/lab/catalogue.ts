@@ -1,7 +1,7 @@
 import { instrumentTimings, type LabConfig } from '../config/lab-config';
 import type { LabProfile } from '../config/lab-profile';
 import type { CompoundPricing } from '../domain/costs';
-import type { LabCatalogue } from '../domain/lab-catalogue';
+import { type DoseRule, type LabCatalogue, maxDoseFromStock } from '../domain/lab-catalogue';
 import { ASSAYS } from '../domain/types';
 import type { InventoryItem } from '../inventory/inventory-store';
 
@@ -21,15 +21,21 @@ export function virtualLabCatalogue(input: {
   const stocked = new Map(items.filter((i) => i.kind === 'compound').map((i) => [i.item, i]));
   const names = [...new Set([...Object.keys(profile.compounds), ...stocked.keys()])].sort();
   const driver = (instrument: string) => input.drivers?.[instrument] ?? 'virtual';
+  // The Opentrons Flex plans every well at the protocol's DMSO fraction; the virtual lab by volume.
+  const rule: DoseRule = driver('liquid-handler') === 'opentrons-flex' ? 'dmso-fraction' : 'volume';
   return {
     labName: profile.name,
     cellLines: Object.keys(profile.cellLines).sort(),
     compounds: names.map((compound) => {
       const entry = profile.compounds[compound];
       const item = stocked.get(compound);
+      const stockMicromolar = item?.stockConcentrationMicromolar ?? entry?.stock.concentrationMicromolar ?? 0;
+      const max = maxDoseFromStock(stockMicromolar, rule);
       return {
         compound,
-        stockMicromolar: item?.stockConcentrationMicromolar ?? entry?.stock.concentrationMicromolar ?? 0,
+        stockMicromolar,
+        maxDoseMicromolar: max.micromolar,
+        maxDoseRule: max.why,
         microlitres: item?.level ?? 0,
         lot: item?.lot ?? entry?.stock.lot ?? '',
         ...compoundPricing(profile, compound),

@@ -66,7 +66,14 @@ export async function createLabWorkers(options: LabWorkersOptions): Promise<Work
     pricing: (compound) => compoundPricing(profile, compound),
   });
   const describe = () =>
-    virtualLabCatalogue({ profile, items: options.inventory.listItems(), labConfig: options.labConfig });
+    virtualLabCatalogue({
+      profile,
+      items: options.inventory.listItems(),
+      labConfig: options.labConfig,
+      drivers: Object.fromEntries(
+        Object.entries(options.labConfig.drivers ?? {}).map(([instrument, choice]) => [instrument, choice?.driver]),
+      ),
+    });
   const instruments = options.instruments ?? OPERATION_INSTRUMENTS;
   // The stockroom (restock, inventory report) is served by every lab worker: it is the shared lab file.
   const stockroom =

@@ -166,3 +166,29 @@ describe('lab profiles', () => {
     expect(() => loadLabProfileFile('/nonexistent/profile.yaml')).toThrow(/ENOENT/);
   });
 });
+
+describe("a top dose checked by the rule of the lab's own liquid handler", () => {
+  it('refuses before start what an Opentrons Flex would refuse at the dose step (DMSO kept at 0.5%)', () => {
+    const profile = builtinLabProfile();
+    const items = stockForProfile(profile).map((d) => ({
+      ...d,
+      reorderLevel: d.reorderLevel ?? 0,
+      description: d.description ?? '',
+      updatedAt: '',
+    }));
+    const flex = virtualLabCatalogue({
+      profile,
+      items,
+      labConfig: builtinLabConfig(),
+      drivers: { 'liquid-handler': 'opentrons-flex' },
+    });
+    // Staurosporine is stocked at 1 mM: by volume it makes 90.9 µM, at 0.5% DMSO only 5 µM.
+    const config = testConfig({ doseRange: { minMicromolar: 0.001, maxMicromolar: 10 } });
+    expect(problems(checkConfigAgainstLab(config, catalogueOf()))).toBe('');
+    expect(problems(checkConfigAgainstLab(config, flex))).toMatch(
+      /doseRange.maxMicromolar.*at most 5 µM.*0\.5% DMSO.*allowed: at most 5\b/,
+    );
+    const within = testConfig({ doseRange: { minMicromolar: 0.001, maxMicromolar: 5 } });
+    expect(problems(checkConfigAgainstLab(within, flex))).toBe('');
+  });
+});
