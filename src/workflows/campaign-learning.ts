@@ -1,5 +1,8 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { InventoryActivities } from '../activities/inventory-activities';
 import type { LearnerActivities } from '../activities/learner-activities';
+import type { LabCatalogue } from '../domain/lab-catalogue';
+import { inventoryTaskQueue } from '../temporal/task-queues';
 import type { ProposeOutput } from '../learner/proposer';
 import type { CampaignContext } from './campaign-context';
 
@@ -41,4 +44,16 @@ export async function learn(
   state.snapshot.estimates = proposed.estimates;
   state.estimatesAtIteration = state.snapshot.iteration;
   return proposed;
+}
+
+/** The lab's catalogue (prices, instrument timings), asked for once at the campaign's start. */
+export async function askTheLab(context: CampaignContext): Promise<LabCatalogue> {
+  // No lab worker up yet: the campaign waits for one (retries without limit) rather than failing.
+  const { describeLab } = proxyActivities<InventoryActivities>({
+    taskQueue: inventoryTaskQueue(context.labTaskQueue),
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+    summary: 'ask the lab for its catalogue (prices)',
+  });
+  return describeLab();
 }

@@ -4,19 +4,18 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  proxyActivities,
   TemporalFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { InventoryActivities } from '../activities/inventory-activities';
 import type { CampaignConfig } from '../config/campaign-config';
 import type { CampaignResults, CampaignState } from '../domain/campaign-status';
-import { incubatorWorkflowId, inventoryTaskQueue } from '../temporal/task-queues';
+import { incubatorWorkflowId } from '../temporal/task-queues';
 import { withReplicates } from './batch';
 import { type CampaignContext, holdWhilePaused, setLifecycle } from './campaign-context';
 import { alertOnLongWaits, followInWebUi, installHandlers } from './campaign-handlers';
 import { approveBatch, runOnPlate } from './campaign-iteration';
-import { learn } from './campaign-learning';
+import { finishCampaign } from './campaign-ending';
+import { askTheLab, learn } from './campaign-learning';
 import { campaignOutputs, type CampaignOutputs } from './campaign-outputs';
 import { CampaignStateModel, type CampaignSnapshot } from './campaign-state';
 import type { OutcomePage } from './outcome-pages';
@@ -27,7 +26,8 @@ import type { OutcomePage } from './outcome-pages';
  *
  * This file is wiring: handlers call the state model's commands (campaign-handlers.ts,
  * campaign-state.ts), an iteration's approval, slot and plate run in campaign-iteration.ts, a
- * batch runs as child experiments on one plate (batch.ts), learning is an activity. A batch's plate holds an
+ * batch runs as child experiments on one plate (batch.ts), learning is an activity
+ * (campaign-learning.ts) and the ending its own step (campaign-ending.ts). A batch's plate holds an
  * incubator slot for the whole batch (incubator.ts); a person may have to approve each batch or
  * confirm loading the plate, and every such wait honours pause and stop. The campaign's input is
  * what a scientist wrote; the lab's world stays with the lab worker, which the campaign asks once
@@ -95,33 +95,10 @@ async function runCampaign(
   followInWebUi(context);
   alertOnLongWaits(context, config.notifications?.waitAlertMinutes ?? 30);
 
-  const finish = async (lifecycle: CampaignState, detail: string): Promise<CampaignResults> => {
-    // The final answer includes the last batch: re-estimate if results arrived since the learner last ran.
-    if (state.estimatesAtIteration !== state.snapshot.iteration) await learn(context, state.snapshot.iteration + 1, 0);
-    // The ending names every pair's state; "goal reached" only when every pair is answered.
-    const ending = state.ending(lifecycle, detail);
-    setLifecycle(context, ending.lifecycle, ending.detail);
-    // The report is written from the final results; a report that cannot be written never fails the campaign.
-    const final = { status: state.status(), outcomes: state.snapshot.outcomes };
-    state.reportPath = await outputs.writeReport(final, context.localActivities);
-    const headline = `${campaignId} ended: ${ending.lifecycle}`;
-    outputs.notify('ended', headline, ending.detail, ending.lifecycle, state.reportPath);
-    await outputs.flush();
-    await condition(allHandlersFinished);
-    return state.finalResults();
-  };
+  const finish = (lifecycle: CampaignState, detail: string) => finishCampaign(context, lifecycle, detail);
 
   setLifecycle(context, state.snapshot.paused ? 'paused' : 'running', state.snapshot.pauseReason);
-  if (!state.snapshot.pricing) {
-    // No lab worker up yet: the campaign waits for one (retries without limit) rather than failing.
-    const { describeLab } = proxyActivities<InventoryActivities>({
-      taskQueue: inventoryTaskQueue(input.labTaskQueue),
-      startToCloseTimeout: '30 seconds',
-      retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
-      summary: 'ask the lab for its catalogue (prices)',
-    });
-    state.learnLab(await describeLab());
-  }
+  if (!state.snapshot.pricing) state.learnLab(await askTheLab(context));
 
   for (;;) {
     await holdWhilePaused(context);
