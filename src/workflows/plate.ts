@@ -78,10 +78,12 @@ export const MEDIUM_MICROLITRES = 100;
 const MAX_ATTEMPTS = 12;
 export const COMPOUND_MICROLITRES = 10;
 /**
- * `patched()` id: a step's news to its wells is delivered in the background and only the plate's
- * end waits for it (older runs waited for it before the next step as well as for the timer).
+ * `patched()` id: the plate moves on when a step ends. The step's news to its wells is delivered in
+ * the background and only the plate's end waits for it, and the incubation's timer runs from the
+ * step's end as the lab reported it (older runs waited for the news before the next step, and
+ * timed the incubation from when they heard of the step's end).
  */
-export const NEWS_IN_BACKGROUND = 'plate-news-in-background';
+export const MOVES_ON_AT_STEP_END = 'plate-moves-on-at-step-end';
 
 export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   let priorityKey = input.priorityKey;
@@ -117,7 +119,7 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   // Each step's news to its wells (36 signals, which the server delivers one by one) travels while
   // the plate incubates and runs its next step; none is lost, because the plate ends only once
   // every one of them is delivered (finish). Before, the next step also waited for the news.
-  const newsInBackground = patched(NEWS_IN_BACKGROUND);
+  const newsInBackground = patched(MOVES_ON_AT_STEP_END);
   const news: Promise<void>[] = [];
   const counts = { seed: 0, dose: 0, measure: 0 };
 
@@ -129,7 +131,7 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   const step = async <T>(
     name: messages.WellStep,
     run: (priorAttempts: number) => Promise<PlateStepReport<T>>,
-  ): Promise<{ told: Promise<void> }> => {
+  ): Promise<{ told: Promise<void>; finishedAtMs?: number }> => {
     const plateStepKey = `${input.plateId}/${name === 'measure' ? 'read' : name}`;
     let report: PlateStepReport<T> | undefined;
     let failure: { type: string; message: string } | undefined;
@@ -166,15 +168,27 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
     const told = Promise.all(reports.map(([w, r]) => tell(w.experimentWorkflowId, r, newsInBackground))).then(
       () => undefined,
     );
-    return { told };
+    return { told, finishedAtMs: report?.finishedAtMs };
   };
-  const incubate = (hours: number, what: string) =>
-    sleep(labHours(hours, input.secondsPerLabHour), { summary: `${what} ${hours} h` });
-  // The incubation starts the moment the step ends, with its news to the wells still on the way.
-  const incubateWhileTelling = async ({ told }: { told: Promise<void> }, hours: number, what: string) => {
+  const incubate = (hours: number, what: string, sinceStepEndMs = 0) =>
+    sleep(Math.max(1, labHours(hours, input.secondsPerLabHour) - sinceStepEndMs), { summary: `${what} ${hours} h` });
+  // The incubation starts the moment the step ends, with its news to the wells still on the way:
+  // its timer runs from the step's end as the lab reported it, so the time the report took to
+  // reach this workflow is not added to the incubation (at most a tenth of it and a minute, so a
+  // lab clock that runs behind cannot cut an incubation short by more).
+  const incubateWhileTelling = async (
+    { told, finishedAtMs }: { told: Promise<void>; finishedAtMs?: number },
+    hours: number,
+    what: string,
+  ) => {
     news.push(told);
-    if (newsInBackground) await incubate(hours, what);
-    else await Promise.all([told, incubate(hours, what)]);
+    if (!newsInBackground) {
+      await Promise.all([told, incubate(hours, what)]);
+      return;
+    }
+    const limitMs = Math.min(labHours(hours, input.secondsPerLabHour) / 10, 60_000);
+    const sinceStepEndMs = finishedAtMs === undefined ? 0 : Math.min(Math.max(Date.now() - finishedAtMs, 0), limitMs);
+    await incubate(hours, what, sinceStepEndMs);
   };
   // Every well hears its last outcome before the plate ends (the campaign then knows all is told).
   const finish = async ({ told }: { told: Promise<void> }): Promise<PlateReport> => {
