@@ -211,8 +211,10 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
           volumeMicrolitres: w.volumeMicrolitres,
         },
       }));
-      return run('liquid-handler', seedPlateSeconds(labConfig, request.wells), input, operationKey, uses, (refused) =>
-        liquidHandling(request, refused, (driver, asked) => driver.seedPlate(asked)),
+      return finished(
+        await run('liquid-handler', seedPlateSeconds(labConfig, request.wells), input, operationKey, uses, (refused) =>
+          liquidHandling(request, refused, (driver, asked) => driver.seedPlate(asked)),
+        ),
       );
     },
 
@@ -241,8 +243,10 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
           compoundPricing: w.compound === '' ? undefined : pricing(w.compound),
         },
       }));
-      return run('liquid-handler', dosePlateSeconds(labConfig, wells), input, operationKey, uses, (refused) =>
-        liquidHandling(request, refused, (driver, asked) => driver.dosePlate(asked)),
+      return finished(
+        await run('liquid-handler', dosePlateSeconds(labConfig, wells), input, operationKey, uses, (refused) =>
+          liquidHandling(request, refused, (driver, asked) => driver.dosePlate(asked)),
+        ),
       );
     },
 
@@ -281,6 +285,11 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
 }
 
 export type LabActivities = ReturnType<typeof createLabActivities>;
+
+/** A step the plate incubates after: it says when it ended (the plate's timer runs from then). */
+function finished<T>(report: PlateStepReport<T>): PlateStepReport<T> {
+  return { ...report, finishedAtMs: Date.now() };
+}
 
 /** The stock each dosed compound is drawn from (its concentration and lot), as the stockroom holds it. */
 function stocksFor(inventory: InventoryStore, wells: readonly DoseWell[]): CompoundStock[] {

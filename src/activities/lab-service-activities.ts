@@ -27,6 +27,8 @@ export function createLabServiceActivities({ client, labConfig }: { client: Clie
         signal: requestIncubatorSlotSignal,
         signalArgs: [input.request],
         staticSummary: `incubator: ${labConfig.incubator.capacityPlates} plate slots`,
+        // Every slot handover runs through the incubator's workflow tasks: they go first.
+        priority: { priorityKey: 1 },
       });
     },
     /** Which of these workflows are no longer running (ended, or never existed). */

@@ -111,6 +111,11 @@ export interface PlateStepReport<T> {
   wells: WellOutcome<T>[];
   /** Lab seconds the run took on the instrument (tips, transfers, reads). */
   instrumentSeconds: number;
+  /**
+   * When the step ended on the lab's clock (epoch ms), set by the step's activity: the plate's
+   * incubation runs from then, not from when orchestration heard of it. Absent from older workers.
+   */
+  finishedAtMs?: number;
 }
 
 export interface LiquidHandlerDriver {

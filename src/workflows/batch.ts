@@ -1,4 +1,4 @@
-import { ApplicationFailure, ChildWorkflowFailure, executeChild, startChild } from '@temporalio/workflow';
+import { ApplicationFailure, ChildWorkflowFailure, executeChild, patched, startChild } from '@temporalio/workflow';
 import type { ExperimentOutcome, Proposal } from '../domain/types';
 import { INSTRUMENT_FAULT } from '../domain/failures';
 import { wellForIndex } from '../lab/plate';
@@ -26,6 +26,11 @@ export interface BatchContext {
 
 export const CELLS_PER_WELL = { imaging: 5_000, default: 10_000 } as const;
 
+/** `patched()` id: the plate child is started before its wells' experiments (older runs: after). */
+export const PLATE_STARTS_FIRST = 'plate-starts-first';
+/** Temporal's lowest priority (keys 1–5): the experiments' workflow tasks, which nothing waits on. */
+const BOOKKEEPING_PRIORITY_KEY = 5;
+
 /**
  * `plateDone` runs as soon as the plate workflow ends (its plate is out of the incubator), before
  * the campaign has collected every well's outcome: the campaign frees the incubator slot there.
@@ -37,34 +42,43 @@ export async function runBatch(
 ): Promise<void> {
   const { state } = context;
   const plateWorkflowId = `${state.campaignId}/plate-p${String(context.iteration).padStart(3, '0')}`;
-  const wells = batch.map((proposal, index) => ({ proposal, input: experimentInput(context, proposal, index) }));
-  // Every well's record and the plate that runs them start in one workflow task: the plate tells
-  // a well its first outcome only after seeding, long after its record exists (and retries if not).
-  const starting = wells.map(({ proposal, input }) => {
-    const workflowId = `${state.campaignId}/${proposal.proposalId}`;
+  const wells = batch.map((proposal, index) => ({
+    proposal,
+    input: experimentInput(context, proposal, index),
+    workflowId: `${state.campaignId}/${proposal.proposalId}`,
+  }));
+  for (const { proposal, input, workflowId } of wells) {
     state.running.set(proposal.proposalId, {
       proposal,
       location: input.location,
       workflowId,
       committedUsd: state.costOf(proposal),
     });
-    const handle = startChild(experimentWorkflow, {
-      workflowId,
-      args: [{ ...input, plateWorkflowId }],
-      staticSummary: describeProposal(proposal),
-      typedSearchAttributes: searchAttributes(context, proposal),
+  }
+  const startWells = () =>
+    wells.map(({ proposal, input, workflowId }) => {
+      const handle = startChild(experimentWorkflow, {
+        workflowId,
+        args: [{ ...input, plateWorkflowId }],
+        staticSummary: describeProposal(proposal),
+        typedSearchAttributes: searchAttributes(context, proposal),
+        // A well's record holds no instrument and no slot: its workflow tasks (hearing the plate's
+        // news) yield to those that move plates (the plate's, the campaign's, the incubator's).
+        priority: { priorityKey: BOOKKEEPING_PRIORITY_KEY, fairnessKey: state.campaignId },
+      });
+      return { proposal, input, workflowId, handle };
     });
-    return { proposal, input, workflowId, handle };
-  });
+  // Every well's record and the plate that runs them start in one workflow task. The plate starts
+  // first: the server starts children in the order they were asked for, so a plate asked for after
+  // its 36 wells began its seeding only once all of them had started (about half a second of
+  // incubator slot on a compressed clock). A well's record still exists long before the plate's
+  // first news arrives (after seeding), and the plate retries the rare signal that comes too soon.
+  const plateFirst = patched(PLATE_STARTS_FIRST);
+  let starting: ReturnType<typeof startWells> = plateFirst ? [] : startWells();
   state.activePlateWorkflowId = plateWorkflowId;
   const plate = executeChild(plateWorkflow, {
     workflowId: plateWorkflowId,
-    args: [
-      plateInput(
-        context,
-        starting.map(({ proposal, input, workflowId }) => ({ proposal, input, workflowId })),
-      ),
-    ],
+    args: [plateInput(context, wells)],
     staticSummary: `plate ${context.plateId.slice(context.plateId.lastIndexOf('-') + 1)}: ${batch.length} wells, iteration ${context.iteration}`,
     typedSearchAttributes: [{ key: CAMPAIGN_ID, value: state.campaignId }],
   })
@@ -82,6 +96,7 @@ export async function runBatch(
           ),
       );
     });
+  if (plateFirst) starting = startWells();
   const children = await Promise.all(starting.map(async (c) => ({ ...c, handle: await c.handle })));
   await Promise.all([
     plate,

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -76,6 +77,13 @@ export const MEDIUM_MICROLITRES = 100;
 /** Attempts of one plate-step activity before the step fails as a whole. */
 const MAX_ATTEMPTS = 12;
 export const COMPOUND_MICROLITRES = 10;
+/**
+ * `patched()` id: the plate moves on when a step ends. The step's news to its wells is delivered in
+ * the background and only the plate's end waits for it, and the incubation's timer runs from the
+ * step's end as the lab reported it (older runs waited for the news before the next step, and
+ * timed the incubation from when they heard of the step's end).
+ */
+export const MOVES_ON_AT_STEP_END = 'plate-moves-on-at-step-end';
 
 export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   let priorityKey = input.priorityKey;
@@ -108,17 +116,22 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
   };
   let alive = input.wells;
   let instrumentSeconds = 0;
+  // Each step's news to its wells (36 signals, which the server delivers one by one) travels while
+  // the plate incubates and runs its next step; none is lost, because the plate ends only once
+  // every one of them is delivered (finish). Before, the next step also waited for the news.
+  const newsInBackground = patched(MOVES_ON_AT_STEP_END);
+  const news: Promise<void>[] = [];
   const counts = { seed: 0, dose: 0, measure: 0 };
 
   /**
    * Runs one plate step through outages and keeps the wells that succeeded. Returns the telling
-   * of each well's outcome to its experiment, which the caller awaits beside the next timer: the
+   * of each well's outcome to its experiment, which goes on while the plate incubates: the
    * incubation starts when the step ends, not when the news has been delivered.
    */
   const step = async <T>(
     name: messages.WellStep,
     run: (priorAttempts: number) => Promise<PlateStepReport<T>>,
-  ): Promise<{ told: Promise<void> }> => {
+  ): Promise<{ told: Promise<void>; finishedAtMs?: number }> => {
     const plateStepKey = `${input.plateId}/${name === 'measure' ? 'read' : name}`;
     let report: PlateStepReport<T> | undefined;
     let failure: { type: string; message: string } | undefined;
@@ -152,14 +165,34 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
     });
     alive = reports.filter(([, r]) => r.outcome.ok).map(([w]) => w);
     counts[name] = alive.length;
-    const told = Promise.all(reports.map(([w, r]) => tell(w.experimentWorkflowId, r))).then(() => undefined);
-    return { told };
+    const told = Promise.all(reports.map(([w, r]) => tell(w.experimentWorkflowId, r, newsInBackground))).then(
+      () => undefined,
+    );
+    return { told, finishedAtMs: report?.finishedAtMs };
   };
-  const incubate = (hours: number, what: string) =>
-    sleep(labHours(hours, input.secondsPerLabHour), { summary: `${what} ${hours} h` });
+  const incubate = (hours: number, what: string, sinceStepEndMs = 0) =>
+    sleep(Math.max(1, labHours(hours, input.secondsPerLabHour) - sinceStepEndMs), { summary: `${what} ${hours} h` });
+  // The incubation starts the moment the step ends, with its news to the wells still on the way:
+  // its timer runs from the step's end as the lab reported it, so the time the report took to
+  // reach this workflow is not added to the incubation (at most a tenth of it and a minute, so a
+  // lab clock that runs behind cannot cut an incubation short by more).
+  const incubateWhileTelling = async (
+    { told, finishedAtMs }: { told: Promise<void>; finishedAtMs?: number },
+    hours: number,
+    what: string,
+  ) => {
+    news.push(told);
+    if (!newsInBackground) {
+      await Promise.all([told, incubate(hours, what)]);
+      return;
+    }
+    const limitMs = Math.min(labHours(hours, input.secondsPerLabHour) / 10, 60_000);
+    const sinceStepEndMs = finishedAtMs === undefined ? 0 : Math.min(Math.max(Date.now() - finishedAtMs, 0), limitMs);
+    await incubate(hours, what, sinceStepEndMs);
+  };
   // Every well hears its last outcome before the plate ends (the campaign then knows all is told).
   const finish = async ({ told }: { told: Promise<void> }): Promise<PlateReport> => {
-    await told;
+    await Promise.all([...news, told]);
     return {
       plateId: input.plateId,
       seeded: counts.seed,
@@ -184,7 +217,7 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
     }),
   );
   if (alive.length === 0) return finish(seeded);
-  await Promise.all([seeded.told, incubate(input.protocol.attachmentHours, 'attachment')]);
+  await incubateWhileTelling(seeded, input.protocol.attachmentHours, 'attachment');
   const dosed = await step('dose', (priorAttempts) =>
     on('liquid-handler', `dose plate ${plate} (${alive.length} wells)`).dosePlate({
       ...base,
@@ -201,7 +234,7 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
     }),
   );
   if (alive.length === 0) return finish(dosed);
-  await Promise.all([dosed.told, incubate(input.protocol.treatmentHours, 'treatment')]);
+  await incubateWhileTelling(dosed, input.protocol.treatmentHours, 'treatment');
   const reader: OperationInstrument = input.assay === 'imaging' ? 'imager' : 'plate-reader';
   const verb = input.assay === 'imaging' ? 'image' : 'read';
   const measured = await step('measure', (priorAttempts) =>
@@ -228,16 +261,18 @@ export async function plateWorkflow(input: PlateInput): Promise<PlateReport> {
 
 /**
  * Signals a well's outcome to its experiment. The plate and its wells' records start together, so
- * a record may (rarely) not exist yet: a few retries a second apart cover that. An experiment that
- * has ended (cancelled) needs no news.
+ * a record may (rarely) not exist yet: retries cover that, a second apart (older runs: at most 5
+ * attempts) or backing off to 8 s over about a minute (plates that start before their wells, whose
+ * first news can come before a busy server has started every well). An experiment that has ended
+ * (cancelled) needs no news.
  */
-async function tell(experimentWorkflowId: string, report: messages.WellStepReport): Promise<void> {
+async function tell(experimentWorkflowId: string, report: messages.WellStepReport, patient: boolean): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await getExternalWorkflowHandle(experimentWorkflowId).signal(messages.wellStepSignal, report);
     } catch {
-      if (attempt >= 5) return;
-      await sleep(1_000);
+      if (attempt >= (patient ? 10 : 5)) return;
+      await sleep(patient ? Math.min(1_000 * 2 ** (attempt - 1), 8_000) : 1_000);
     }
   }
 }
