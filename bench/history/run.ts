@@ -1,22 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { type Client, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
 import { campaignStartOptions, completedResults, startCampaign } from '../../src/client/campaign-client';
 import { resolveCampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig } from '../../src/config/lab-config';
 import { builtinLabProfile } from '../../src/config/lab-profile';
-import { startDevServer } from '../../src/devserver/dev-server';
-import { InstrumentGuard } from '../../src/instruments/instrument-guard';
 import { stockForProfile } from '../../src/inventory/default-stock';
-import { InventoryStore } from '../../src/inventory/inventory-store';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
-import { createLabWorkers, runWorkers } from '../../src/workers/lab';
-import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
+import { runWorkers } from '../../src/workers/lab';
+import { openBenchLab } from '../bench-lab';
 
 /**
  * `npm run bench:history`: one real campaign of about 10,000 wells on its own dev server, then
@@ -42,16 +33,6 @@ const LIMITS = { events: 51_200, bytes: 50 * 1024 * 1024 };
 // vehicle wells per line a plate uses: 7 doses × 8 + up to 40 controls a plate, 7,920 treatment wells in all.
 const LINES = ['HEK293T', 'HeLa', 'Jurkat', 'U2OS', 'CHO'];
 const COMPOUNDS = ['staurosporine', 'tunicamycin', 'doxorubicin', 'cisplatin', 'paclitaxel', 'H2O2'];
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 interface HistoryFigures {
   runs: number;
@@ -111,39 +92,9 @@ async function measure(client: Client, workflowId: string): Promise<HistoryFigur
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = mkdtempSync(join(tmpdir(), 'cellos-bench-history-'));
-  const server = await startDevServer({
-    port: await freePort(),
-    dbFile: join(dir, 'temporal.db'),
-    logFile: join(dir, 'temporal.log'),
-  });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   const labConfig = builtinLabConfig();
   const profile = builtinLabProfile();
-  const labDb = join(dir, 'lab.db');
-  const inventory = InventoryStore.open(labDb);
-  const queues = { orchestrationTaskQueue: 'bench-history', labTaskQueue: 'bench-history-lab' };
-  const workers = [
-    await createOrchestrationWorker({
-      connection,
-      namespace: 'default',
-      taskQueue: queues.orchestrationTaskQueue,
-      workflowBundle: await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') }),
-      client,
-      labConfig,
-    }),
-    ...(await createLabWorkers({
-      connection,
-      namespace: 'default',
-      labTaskQueue: queues.labTaskQueue,
-      driver: createVirtualLab({ dbPath: labDb, labConfig }),
-      guard: InstrumentGuard.open(labDb),
-      inventory,
-      labConfig,
-    })),
-  ];
+  const { client, inventory, queues, workers, close } = await openBenchLab({ name: 'bench-history', labConfig });
   // Enough of everything for the whole campaign: the benchmark measures history, not stock.
   for (const item of stockForProfile(profile)) inventory.restock({ item: item.item, amount: 5_000_000 });
 
@@ -223,7 +174,7 @@ async function main(): Promise<void> {
         `${(baseline.figures.largestPayloadBytes / Math.max(1, m.figures.largestPayloadBytes)).toFixed(1)}× this campaign's at ${m.wells} wells`,
     );
   console.log(pass ? 'PASS' : 'FAIL');
-  await server.stop();
+  await close();
   process.exit(pass ? 0 : 1);
 }
 

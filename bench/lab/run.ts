@@ -1,23 +1,15 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, bundleWorkflowCode } from '@temporalio/worker';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { completedResults, startCampaign } from '../../src/client/campaign-client';
 import { resolveCampaignConfig } from '../../src/config/campaign-config';
 import { builtinLabConfig, type LabConfig } from '../../src/config/lab-config';
-import { startDevServer } from '../../src/devserver/dev-server';
-import { InstrumentGuard } from '../../src/instruments/instrument-guard';
-import { InventoryStore } from '../../src/inventory/inventory-store';
-import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { incubatorStatusQuery } from '../../src/temporal/messages';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
-import { createLabWorkers, runWorkers } from '../../src/workers/lab';
-import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
+import { runWorkers } from '../../src/workers/lab';
 import { dosePlateSeconds, readPlateSeconds, seedPlateSeconds } from '../../src/instruments/plate-time';
 import { CELLS_PER_WELL } from '../../src/workflows/batch';
 import { COMPOUND_MICROLITRES, MEDIUM_MICROLITRES } from '../../src/workflows/plate';
+import { openBenchLab } from '../bench-lab';
 
 /**
  * `npm run bench:lab`: a simulated lab day on a real dev server. Three campaigns of 96 treatment
@@ -41,58 +33,17 @@ const labConfig: LabConfig = {
   incubator: { capacityPlates: 2, reapIntervalSeconds: 60 },
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => ok(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dir = mkdtempSync(join(tmpdir(), 'cellos-bench-lab-'));
-  const server = await startDevServer({
-    port: await freePort(),
-    dbFile: join(dir, 'temporal.db'),
-    logFile: join(dir, 'temporal.log'),
+  const { client, guard, queues, workers, close } = await openBenchLab({
+    name: 'bench',
+    labConfig,
     // The server fires a timer no sooner than this after it is due for timers shorter than it (1 s
     // by default): on this compressed clock the 4 h attachment (0.8 s) would last 5 lab hours.
     dynamicConfig: { 'history.timerProcessorMaxTimeShift': process.env.BENCH_TIMER_SHIFT ?? '20ms' },
+    ...(process.env.BENCH_WORKFLOW_TASK_SLOTS
+      ? { maxConcurrentWorkflowTaskExecutions: Number(process.env.BENCH_WORKFLOW_TASK_SLOTS) }
+      : {}),
   });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const clientConnection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection: clientConnection });
-  const labDb = join(dir, 'lab.db');
-  const driver = createVirtualLab({ dbPath: labDb, labConfig });
-  const guard = InstrumentGuard.open(labDb);
-  const inventory = InventoryStore.open(labDb);
-  const queues = { orchestrationTaskQueue: 'bench-orchestration', labTaskQueue: 'bench-lab' };
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') });
-  const workers = [
-    await createOrchestrationWorker({
-      connection,
-      namespace: 'default',
-      taskQueue: queues.orchestrationTaskQueue,
-      workflowBundle: bundle,
-      client,
-      labConfig,
-      ...(process.env.BENCH_WORKFLOW_TASK_SLOTS
-        ? { maxConcurrentWorkflowTaskExecutions: Number(process.env.BENCH_WORKFLOW_TASK_SLOTS) }
-        : {}),
-    }),
-    ...(await createLabWorkers({
-      connection,
-      namespace: 'default',
-      labTaskQueue: queues.labTaskQueue,
-      driver,
-      guard,
-      inventory,
-      labConfig,
-    })),
-  ];
   console.log(
     `bench:lab — 3 campaigns × ${BATCH * ITERATIONS} treatment wells, ${SECONDS_PER_LAB_HOUR} s per lab hour, incubator ${labConfig.incubator.capacityPlates} plates`,
   );
@@ -286,13 +237,7 @@ async function main(): Promise<void> {
     ),
   );
 
-  await driver.close();
-  guard.close();
-  inventory.close();
-  await clientConnection.close();
-  await connection.close();
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await close();
   if (ratio > 1.25) process.exitCode = 1;
 }
 
