@@ -100,13 +100,23 @@ interface JsonPayload {
 /** Every payload in a history, with where it sits ("header", "searchAttributes" or "payload"). */
 function payloads(
   node: unknown,
-  where: 'payload' | 'header' | 'searchAttributes' = 'payload',
+  where: 'payload' | 'header' | 'searchAttributes' | 'localActivityMarker' | 'patchMarker' = 'payload',
 ): [string, JsonPayload][] {
   if (Array.isArray(node)) return node.flatMap((n) => payloads(n, where));
   if (!node || typeof node !== 'object') return [];
   const record = node as Record<string, unknown>;
   if (record.metadata && typeof record.metadata === 'object' && 'data' in record)
     return [[where, record as JsonPayload]];
+  // A local activity's marker: its result is the SDK's (encoded), its `data` is the Temporal core's
+  // own bookkeeping (sequence, attempt, activity type, times), written in clear outside the codec.
+  // A patched() marker: the patch id and whether it is deprecated, written by the core in clear.
+  if (record.markerName === 'core_patch') return payloads(record.details, 'patchMarker');
+  if (record.markerName === 'core_local_activity') {
+    const details = (record.details ?? {}) as Record<string, unknown>;
+    return Object.entries(details).flatMap(([key, value]) =>
+      payloads(value, key === 'data' ? 'localActivityMarker' : where),
+    );
+  }
   return Object.entries(record).flatMap(([key, value]) =>
     payloads(value, key === 'header' ? 'header' : key === 'searchAttributes' ? 'searchAttributes' : where),
   );
@@ -155,6 +165,22 @@ describe('encrypted payloads', () => {
       const data = all.filter(([where]) => where === 'payload');
       expect(data.length).toBeGreaterThan(3);
       for (const [, p] of data) expect(decoded(p.metadata?.encoding)).toBe(ENCRYPTED_ENCODING);
+      // The core's marker records of local activities (the learner, the report) hold only these fields.
+      const CORE_MARKER_FIELDS = [
+        'seq',
+        'attempt',
+        'activity_id',
+        'activity_type',
+        'complete_time',
+        'backoff',
+        'original_schedule_time',
+      ];
+      for (const [, p] of all.filter(([where]) => where === 'patchMarker'))
+        for (const field of Object.keys(JSON.parse(decoded(p.data)) as object))
+          expect(['id', 'deprecated']).toContain(field);
+      for (const [, p] of all.filter(([where]) => where === 'localActivityMarker'))
+        for (const field of Object.keys(JSON.parse(decoded(p.data)) as object))
+          expect(CORE_MARKER_FIELDS).toContain(field);
       const readable = everythingReadable(json);
       for (const secret of secrets()) {
         // On failure, say where in the history the secret stands in clear.
