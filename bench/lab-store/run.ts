@@ -99,35 +99,24 @@ function measure(rows: number): Row {
       const experimentWorkflowId = `campaign-bench/e${i}`;
       const operationKey = `${experimentWorkflowId}/dose/1`;
       const location = { plateId: `campaign-bench-p${Math.floor(i / 96)}`, well: wellForIndex(i % 96) };
+      const draw = {
+        operationKey,
+        campaignId: 'campaign-bench',
+        experimentWorkflowId,
+        use: {
+          step: 'dose' as const,
+          location,
+          compound: 'staurosporine',
+          doseMicromolar: 1,
+          volumeMicrolitres: 10,
+          compoundPricing: { molecularWeight: 466.5, usdPerMg: 10 },
+        },
+      };
       const t0 = performance.now();
       guard.acquire('liquid handler', operationKey, 1, 10_000);
-      store.consume({
-        operationKey,
-        campaignId: 'campaign-bench',
-        experimentWorkflowId,
-        use: {
-          step: 'dose',
-          location,
-          compound: 'staurosporine',
-          doseMicromolar: 1,
-          volumeMicrolitres: 10,
-          compoundPricing: { molecularWeight: 466.5, usdPerMg: 10 },
-        },
-      });
+      store.consume(draw);
       // A retry of the same step finds its first record: the lookup by operation key.
-      store.consume({
-        operationKey,
-        campaignId: 'campaign-bench',
-        experimentWorkflowId,
-        use: {
-          step: 'dose',
-          location,
-          compound: 'staurosporine',
-          doseMicromolar: 1,
-          volumeMicrolitres: 10,
-          compoundPricing: { molecularWeight: 466.5, usdPerMg: 10 },
-        },
-      });
+      store.consume(draw);
       guard.release('liquid handler', operationKey);
       times.push(performance.now() - t0);
     }

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -17,24 +16,13 @@ import { createVirtualLab } from '../../src/lab/virtual-lab';
 import { incubatorWorkflowId } from '../../src/temporal/task-queues';
 import { createLabWorkers, runWorkers } from '../../src/workers/lab';
 import { createOrchestrationWorker, WORKFLOWS_PATH } from '../../src/workers/orchestration';
+import { freePort } from '../../test/global-setup';
 
 /**
  * Real campaigns for the panel bench: its own headless dev server, and per run an orchestration
  * worker and a lab worker serving the count-level virtual lab with the run's profile on a fresh
  * lab file, as the lab worker does in production (and the workflow tests do).
  */
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface BenchLab {
   run(config: CampaignConfig, profile: LabProfile, tag: string): Promise<CampaignResults>;

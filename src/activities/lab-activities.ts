@@ -192,24 +192,19 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
 
   return {
     async seedPlate(input: SeedPlateInput): Promise<PlateStepReport<SeededWell>> {
-      const operationKey = plateStepKey(input.plateId, 'seed');
+      const { operationKey, ...header } = stepRequest(input, 'seed');
       const request = {
         operationKey,
-        plateId: input.plateId,
-        attempt: stepAttempt(input),
-        plateType: input.assay === 'imaging' ? ('imaging' as const) : ('assay' as const),
+        ...header,
+        plateType: plateTypeOf(input.assay),
         plateLabel: input.plateLabel,
         wells: input.wells.map(({ experimentWorkflowId: _e, ...w }) => w),
       };
-      const uses = input.wells.map((w) => ({
-        well: w.well,
-        experimentWorkflowId: w.experimentWorkflowId,
-        use: {
-          step: 'seed' as const,
-          location: { plateId: input.plateId, well: w.well },
-          assay: input.assay,
-          volumeMicrolitres: w.volumeMicrolitres,
-        },
+      const uses = wellUses(input, input.wells, (w, location) => ({
+        step: 'seed',
+        location,
+        assay: input.assay,
+        volumeMicrolitres: w.volumeMicrolitres,
       }));
       return finished(
         await run('liquid-handler', seedPlateSeconds(labConfig, request.wells), input, operationKey, uses, (refused) =>
@@ -219,29 +214,24 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
     },
 
     async dosePlate(input: DosePlateInput): Promise<PlateStepReport<DosedWell>> {
-      const operationKey = plateStepKey(input.plateId, 'dose');
+      const { operationKey, ...header } = stepRequest(input, 'dose');
       const wells = input.wells.map(({ experimentWorkflowId: _e, ...w }) => w);
       const request = {
         operationKey,
-        plateId: input.plateId,
-        attempt: stepAttempt(input),
-        plateType: input.assay === 'imaging' ? ('imaging' as const) : ('assay' as const),
+        ...header,
+        plateType: plateTypeOf(input.assay),
         attachmentHours: input.attachmentHours,
         wells,
         stocks: stocksFor(inventory, wells),
       };
-      const uses = input.wells.map((w) => ({
-        well: w.well,
-        experimentWorkflowId: w.experimentWorkflowId,
-        use: {
-          step: 'dose' as const,
-          location: { plateId: input.plateId, well: w.well },
-          compound: w.compound,
-          doseMicromolar: w.doseMicromolar,
-          volumeMicrolitres: w.volumeMicrolitres,
-          wellVolumeMicrolitres: w.wellVolumeMicrolitres,
-          compoundPricing: w.compound === '' ? undefined : pricing(w.compound),
-        },
+      const uses = wellUses(input, input.wells, (w, location) => ({
+        step: 'dose',
+        location,
+        compound: w.compound,
+        doseMicromolar: w.doseMicromolar,
+        volumeMicrolitres: w.volumeMicrolitres,
+        wellVolumeMicrolitres: w.wellVolumeMicrolitres,
+        compoundPricing: w.compound === '' ? undefined : pricing(w.compound),
       }));
       return finished(
         await run('liquid-handler', dosePlateSeconds(labConfig, wells), input, operationKey, uses, (refused) =>
@@ -251,19 +241,13 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
     },
 
     async readPlate(input: ReadPlateInput): Promise<PlateStepReport<RawReadout>> {
-      const operationKey = plateStepKey(input.plateId, 'read');
+      const { operationKey, ...header } = stepRequest(input, 'read');
       const wells = input.wells.map((w) => w.well);
-      const base = {
-        operationKey,
-        plateId: input.plateId,
-        attempt: stepAttempt(input),
-        wells,
-        treatmentHours: input.treatmentHours,
-      };
-      const uses = input.wells.map((w) => ({
-        well: w.well,
-        experimentWorkflowId: w.experimentWorkflowId,
-        use: { step: 'measure' as const, location: { plateId: input.plateId, well: w.well }, assay: input.assay },
+      const base = { operationKey, ...header, wells, treatmentHours: input.treatmentHours };
+      const uses = wellUses(input, input.wells, (_w, location) => ({
+        step: 'measure',
+        location,
+        assay: input.assay,
       }));
       if (input.assay === 'imaging') {
         const { sitesPerWell, channels } = labConfig.imager;
@@ -285,6 +269,29 @@ export function createLabActivities({ instruments, guard, labConfig, inventory, 
 }
 
 export type LabActivities = ReturnType<typeof createLabActivities>;
+
+/** What every plate step's request begins with: its key (the same for every attempt), its plate and this attempt's number. */
+function stepRequest(input: PlateStepInput, step: 'seed' | 'dose' | 'read') {
+  return { operationKey: plateStepKey(input.plateId, step), plateId: input.plateId, attempt: stepAttempt(input) };
+}
+
+/** The plate a liquid handler is told it works on. */
+function plateTypeOf(assay: Assay): 'imaging' | 'assay' {
+  return assay === 'imaging' ? 'imaging' : 'assay';
+}
+
+/** Each well's use of stock at this step, charged to the well's experiment. */
+function wellUses<W extends ForExperiment & { well: string }>(
+  input: PlateStepInput,
+  wells: readonly W[],
+  use: (well: W, location: { plateId: string; well: string }) => StepUse,
+): { use: StepUse; experimentWorkflowId: string; well: string }[] {
+  return wells.map((w) => ({
+    well: w.well,
+    experimentWorkflowId: w.experimentWorkflowId,
+    use: use(w, { plateId: input.plateId, well: w.well }),
+  }));
+}
 
 /** A step the plate incubates after: it says when it ended (the plate's timer runs from then). */
 function finished<T>(report: PlateStepReport<T>): PlateStepReport<T> {
